@@ -1,0 +1,1 @@
+"""U4SSC meeting calendar: the action plan as data, JSON and live .ics feeds."""

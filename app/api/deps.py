@@ -1,0 +1,88 @@
+"""What routes receive by dependency: settings, the base URL, the writer's name, the feed service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request, status
+from sqlmodel import Session
+
+from app import auth, feeds
+from app.config import Settings
+from app.db import EngineDep
+from app.publishing import FeedService
+
+
+def app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+
+MAX_LIST_PARAMS = 50
+
+
+def base_url(request: Request, settings: SettingsDep) -> str:
+    if settings.public_base_url:
+        return settings.public_base_url
+    return str(request.base_url).rstrip("/")
+
+
+BaseUrlDep = Annotated[str, Depends(base_url)]
+
+
+def feed_context(settings: SettingsDep, base: BaseUrlDep) -> feeds.FeedContext:
+    return feeds.FeedContext(
+        base_url=base,
+        uid_domain=settings.uid_domain,
+        organizer_email=settings.organizer_email,
+        refresh=settings.refresh_interval,
+    )
+
+
+FeedContextDep = Annotated[feeds.FeedContext, Depends(feed_context)]
+
+
+def feed_service(request: Request) -> FeedService:
+    service: FeedService = request.app.state.feeds
+    return service
+
+
+FeedServiceDep = Annotated[FeedService, Depends(feed_service)]
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": 'Bearer realm="u4ssc-calendar"'},
+    )
+
+
+def writer(
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> str:
+    """The name of the token holder making a write; 401 without a valid bearer token."""
+    limiter = request.app.state.auth_limiter
+    client = request.client.host if request.client else "unknown"
+    limiter.check(client)
+    with Session(engine) as session:
+        if not auth.writes_possible(session, settings.admin_token):
+            raise _unauthorized("writes are disabled: no token is configured on this server")
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("a write needs the header 'Authorization: Bearer <token>'")
+        name = auth.identify(session, token.strip(), settings.admin_token)
+    if name is None:
+        limiter.failed(client)
+        raise _unauthorized("the bearer token is not valid (unknown or revoked)")
+    return name
+
+
+WriterDep = Annotated[str, Depends(writer)]
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]

@@ -1,0 +1,146 @@
+"""The .ics feeds calendar apps subscribe to: cached bytes, revalidation, gzip."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app import crud
+from app.api.deps import MAX_LIST_PARAMS, FeedContextDep, FeedServiceDep, SettingsDep
+from app.db import SessionDep
+from app.publishing import FeedSelection, RenderedFeed
+
+router = APIRouter(tags=["feeds"])
+
+ICS = "text/calendar; charset=utf-8"
+FEED_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/calendar": {}}, "description": "An iCalendar feed"},
+    304: {"description": "Not modified since the ETag or date you sent"},
+}
+
+AlarmParam = Annotated[
+    int | None,
+    Query(ge=0, le=1440, description="Add a reminder this many minutes before timed meetings"),
+]
+CancelledParam = Annotated[
+    Literal["show", "hide"],
+    Query(description="'hide' drops cancelled meetings at once; by default they stay for a while"),
+]
+
+
+def _not_modified(rendered: RenderedFeed, headers: Mapping[str, str]) -> bool:
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or rendered.etag in tags
+    since = headers.get("if-modified-since")
+    if since:
+        try:
+            return rendered.last_modified.replace(microsecond=0) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+    return False
+
+
+def feed_response(
+    rendered: RenderedFeed, headers: Mapping[str, str], method: str, max_age: int
+) -> Response:
+    """The HTTP answer for a rendered feed: 304 when the client has it, gzip when asked."""
+    common = {
+        "ETag": rendered.etag,
+        "Last-Modified": rendered.last_modified_http,
+        "Cache-Control": f"public, max-age={max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    if _not_modified(rendered, headers):
+        return Response(status_code=304, headers=common)
+    body = rendered.body
+    common["Content-Disposition"] = f'inline; filename="{rendered.filename}"'
+    if "gzip" in headers.get("accept-encoding", "").lower():
+        body = rendered.gzipped
+        common["Content-Encoding"] = "gzip"
+    common["Content-Length"] = str(len(body))
+    return Response(content=b"" if method == "HEAD" else body, media_type=ICS, headers=common)
+
+
+def _serve(
+    request: Request,
+    session: SessionDep,
+    service: FeedServiceDep,
+    ctx: FeedContextDep,
+    settings: SettingsDep,
+    selection: FeedSelection,
+) -> Response:
+    rendered = service.feed(session, selection, ctx, settings.cancelled_retention_days)
+    max_age = int(settings.refresh_interval.total_seconds())
+    return feed_response(rendered, request.headers, request.method, max_age)
+
+
+@router.api_route(
+    "/calendar.ics",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses=FEED_RESPONSES,
+    summary="Every meeting, or a combined feed of chosen groups",
+)
+def read_calendar(
+    request: Request,
+    session: SessionDep,
+    service: FeedServiceDep,
+    ctx: FeedContextDep,
+    settings: SettingsDep,
+    group: Annotated[list[str], Query(max_length=MAX_LIST_PARAMS)] = [],  # noqa: B006
+    alarm: AlarmParam = None,
+    cancelled: CancelledParam = "show",
+) -> Response:
+    try:
+        crud.group_ids_covering(session, group)
+    except crud.NotFound as exc:
+        raise crud.Invalid("group", str(exc)) from None
+    selection = FeedSelection(tuple(dict.fromkeys(group)), None, alarm, cancelled == "hide")
+    return _serve(request, session, service, ctx, settings, selection)
+
+
+@router.api_route(
+    "/groups/{slug}/calendar.ics",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={**FEED_RESPONSES, 404: {"description": "No group with that slug"}},
+    summary="One group's feed; a thematic group's includes its working groups",
+)
+def read_group_calendar(
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    service: FeedServiceDep,
+    ctx: FeedContextDep,
+    settings: SettingsDep,
+    alarm: AlarmParam = None,
+    cancelled: CancelledParam = "show",
+) -> Response:
+    crud.get_group(session, slug)
+    selection = FeedSelection((slug,), None, alarm, cancelled == "hide")
+    return _serve(request, session, service, ctx, settings, selection)
+
+
+@router.api_route(
+    "/meetings/{uid}.ics",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={**FEED_RESPONSES, 404: {"description": "No meeting with that uid"}},
+    summary="One meeting, for 'add to calendar'",
+)
+def read_meeting_calendar(
+    uid: str,
+    request: Request,
+    session: SessionDep,
+    service: FeedServiceDep,
+    ctx: FeedContextDep,
+    settings: SettingsDep,
+    alarm: AlarmParam = None,
+) -> Response:
+    selection = FeedSelection((), uid, alarm, False)
+    return _serve(request, session, service, ctx, settings, selection)

@@ -1,0 +1,92 @@
+"""Groups: thematic groups and their working groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+
+from app import crud
+from app.api.deps import BaseUrlDep, IfMatch, WriterDep
+from app.db import SessionDep, WriteSessionDep
+from app.models import GroupCreate, GroupKind, GroupPublic, GroupsPublic, GroupStatus, GroupUpdate
+from app.public import group_public
+
+router = APIRouter(prefix="/api/groups", tags=["groups"])
+
+NOT_FOUND = {404: {"description": "No group with that slug"}}
+
+
+@router.get("", response_model=GroupsPublic, summary="List groups")
+def read_groups(
+    session: SessionDep,
+    base: BaseUrlDep,
+    kind: GroupKind | None = None,
+    status: GroupStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> GroupsPublic:
+    infos = [
+        info
+        for info in crud.group_index(session).values()
+        if (kind is None or info.group.kind == kind)
+        and (status is None or info.group.status == status)
+    ]
+    page = infos[offset : offset + limit]
+    return GroupsPublic(data=[group_public(i, base) for i in page], count=len(infos))
+
+
+def _public(session: SessionDep, slug: str, base: str, response: Response) -> GroupPublic:
+    group = crud.get_group(session, slug)
+    assert group.id is not None
+    response.headers["ETag"] = crud.group_etag(group)
+    return group_public(crud.group_index(session)[group.id], base)
+
+
+@router.get("/{slug}", response_model=GroupPublic, responses=NOT_FOUND, summary="One group")
+def read_group(slug: str, session: SessionDep, base: BaseUrlDep, response: Response) -> GroupPublic:
+    return _public(session, slug, base, response)
+
+
+@router.post(
+    "",
+    response_model=GroupPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={401: {"description": "No valid token"}, 409: {"description": "Slug taken"}},
+    summary="Create a group",
+)
+def create_group(
+    body: GroupCreate,
+    actor: WriterDep,
+    session: WriteSessionDep,
+    base: BaseUrlDep,
+    response: Response,
+) -> GroupPublic:
+    group = crud.create_group(session, body, actor)
+    response.headers["Location"] = f"{base}/api/groups/{group.slug}"
+    return _public(session, group.slug, base, response)
+
+
+@router.patch(
+    "/{slug}",
+    response_model=GroupPublic,
+    responses={
+        **NOT_FOUND,
+        401: {"description": "No valid token"},
+        412: {"description": "Stale If-Match"},
+    },
+    summary="Change a group: status and its note, leaders, scope, publications, notes",
+)
+def update_group(
+    slug: str,
+    body: GroupUpdate,
+    actor: WriterDep,
+    session: WriteSessionDep,
+    base: BaseUrlDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> GroupPublic:
+    if not body.model_fields_set:
+        raise HTTPException(422, detail="the body names no field to change")
+    crud.update_group(session, slug, body, actor, if_match)
+    return _public(session, slug, base, response)

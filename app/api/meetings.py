@@ -1,0 +1,136 @@
+"""Meetings: list, read, and the secretariat's writes (DELETE cancels)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+
+from app import crud
+from app.api.deps import MAX_LIST_PARAMS, BaseUrlDep, IfMatch, WriterDep
+from app.db import SessionDep, WriteSessionDep
+from app.models import MeetingCreate, MeetingPublic, MeetingsPublic, MeetingStatus, MeetingUpdate
+from app.public import meeting_public
+
+router = APIRouter(prefix="/api/meetings", tags=["meetings"])
+
+NOT_FOUND = {404: {"description": "No meeting with that uid"}}
+WRITE_ERRORS = {
+    401: {"description": "No valid token"},
+    412: {"description": "If-Match does not match the current ETag"},
+}
+
+GroupParam = Annotated[
+    list[str],
+    Query(
+        max_length=MAX_LIST_PARAMS,
+        description="A group slug (repeatable); a thematic group includes its working groups",
+    ),
+]
+
+
+def group_ids(session: SessionDep, group: list[str]) -> set[int] | None:
+    if not group:
+        return None
+    try:
+        return crud.group_ids_covering(session, group)
+    except crud.NotFound as exc:
+        raise crud.Invalid("group", str(exc)) from None
+
+
+@router.get("", response_model=MeetingsPublic, summary="List meetings, sorted by start")
+def read_meetings(
+    session: SessionDep,
+    base: BaseUrlDep,
+    group: GroupParam = [],  # noqa: B006 - FastAPI copies defaults
+    start: Annotated[dt.date | None, Query(description="From this Geneva date on")] = None,
+    end: Annotated[dt.date | None, Query(description="Up to this Geneva date, inclusive")] = None,
+    status: MeetingStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> MeetingsPublic:
+    if start and end and end < start:
+        raise crud.Invalid("end", "must not be before start")
+    query = crud.MeetingQuery(
+        group_ids=group_ids(session, group),
+        start=start,
+        end=end,
+        statuses=(status.value,) if status else (),
+    )
+    meetings, total = crud.list_meetings(session, query, limit, offset)
+    index = crud.group_index(session)
+    return MeetingsPublic(
+        data=[meeting_public(m, index[m.group_id], base) for m in meetings], count=total
+    )
+
+
+def _public(session: SessionDep, uid: str, base: str, response: Response) -> MeetingPublic:
+    meeting = crud.get_meeting(session, uid)
+    response.headers["ETag"] = crud.meeting_etag(meeting)
+    return meeting_public(meeting, crud.group_index(session)[meeting.group_id], base)
+
+
+@router.get("/{uid}", response_model=MeetingPublic, responses=NOT_FOUND, summary="One meeting")
+def read_meeting(
+    uid: str, session: SessionDep, base: BaseUrlDep, response: Response
+) -> MeetingPublic:
+    return _public(session, uid, base, response)
+
+
+@router.post(
+    "",
+    response_model=MeetingPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={401: {"description": "No valid token"}},
+    summary="Add a meeting",
+)
+def create_meeting(
+    body: MeetingCreate,
+    actor: WriterDep,
+    session: WriteSessionDep,
+    base: BaseUrlDep,
+    response: Response,
+) -> MeetingPublic:
+    meeting = crud.create_meeting(session, body, actor)
+    response.headers["Location"] = f"{base}/api/meetings/{meeting.uid}"
+    return _public(session, meeting.uid, base, response)
+
+
+@router.patch(
+    "/{uid}",
+    response_model=MeetingPublic,
+    responses={**NOT_FOUND, **WRITE_ERRORS},
+    summary="Change a meeting (reschedule, retitle, ...): SEQUENCE goes up",
+)
+def update_meeting(
+    uid: str,
+    body: MeetingUpdate,
+    actor: WriterDep,
+    session: WriteSessionDep,
+    base: BaseUrlDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MeetingPublic:
+    if not body.model_fields_set:
+        raise HTTPException(422, detail="the body names no field to change")
+    crud.update_meeting(session, uid, body, actor, if_match)
+    return _public(session, uid, base, response)
+
+
+@router.delete(
+    "/{uid}",
+    response_model=MeetingPublic,
+    responses={**NOT_FOUND, **WRITE_ERRORS},
+    summary="Cancel a meeting: it stays in feeds as cancelled",
+)
+def cancel_meeting(
+    uid: str,
+    actor: WriterDep,
+    session: WriteSessionDep,
+    base: BaseUrlDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MeetingPublic:
+    crud.cancel_meeting(session, uid, actor, if_match)
+    return _public(session, uid, base, response)

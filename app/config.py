@@ -1,0 +1,97 @@
+"""Settings: every option the service reads from its environment, validated at start."""
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class Settings(BaseSettings):
+    """Each field is documented in the README's configuration table (a test checks it)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATA_DIR / 'u4ssc-calendar.db'}",
+        description="SQLAlchemy URL of the store: SQLite file or postgresql+psycopg://...",
+    )
+    admin_token: str | None = Field(
+        default=None,
+        description="A bearer token accepted for writes. Unset and no issued tokens: writes are refused.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Base URL for links in feeds, JSON and pages; unset: taken from the request.",
+    )
+    uid_domain: str = Field(
+        default="u4ssc.itu.int",
+        description="Domain after '@' in every iCalendar UID. Never change it once published.",
+    )
+    organizer_email: str = Field(
+        default="u4ssc@itu.int",
+        description="The secretariat's address, the ORGANIZER of every event.",
+    )
+    refresh_hours: int = Field(
+        default=6,
+        ge=1,
+        le=168,
+        description="Refresh hint of feeds (REFRESH-INTERVAL, X-PUBLISHED-TTL, Cache-Control).",
+    )
+    cancelled_retention_days: int = Field(
+        default=90,
+        ge=0,
+        le=3650,
+        description="Days after its date that a cancelled meeting stays in feeds.",
+    )
+    seed_file: Path | None = Field(
+        default=None,
+        description="Seed loaded into a fresh, empty database; default: the bundled action plan.",
+    )
+    auto_seed: bool = Field(
+        default=True, description="Load the seed when the service starts on an empty database."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="'json': one JSON line per request."
+    )
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the server listens on.")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-* headers are trusted ('*' for any).",
+    )
+    max_body_bytes: int = Field(
+        default=65536, ge=1024, description="Largest request body accepted; larger: 413."
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _token_is_strong(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if len(value) < 16:
+            raise ValueError("ADMIN_TOKEN must be at least 16 characters")
+        if value in {"changeme", "changethis", "secret", "admin"}:
+            raise ValueError("ADMIN_TOKEN is a placeholder; set a real secret")
+        return value
+
+    @property
+    def refresh_interval(self) -> timedelta:
+        return timedelta(hours=self.refresh_hours)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,43 @@
+"""Throttling clients that keep sending bad tokens."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+
+class TooManyFailures(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many invalid tokens from this address; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class AuthLimiter:
+    """After `max_failures` bad tokens within `window` seconds, a client waits out the window."""
+
+    def __init__(self, max_failures: int = 10, window: float = 60.0, max_clients: int = 10_000):
+        self._max = max_failures
+        self._window = window
+        self._max_clients = max_clients
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, client: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            failures = self._failures.get(client)
+            if failures is None:
+                return
+            while failures and failures[0] <= now - self._window:
+                failures.popleft()
+            if not failures:
+                del self._failures[client]
+            elif len(failures) >= self._max:
+                raise TooManyFailures(int(failures[0] + self._window - now) + 1)
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            if client not in self._failures and len(self._failures) >= self._max_clients:
+                self._failures.pop(next(iter(self._failures)))
+            self._failures.setdefault(client, deque()).append(time.monotonic())

@@ -1,0 +1,112 @@
+"""The ASGI application: routers, error answers, middleware and start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from app import crud, seeding
+from app.api import changes, feeds, groups, health, meetings, pages
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.limits import AuthLimiter, TooManyFailures
+from app.migrate import prepare
+from app.publishing import FeedService
+
+log = logging.getLogger("u4ssc")
+
+DESCRIPTION = """
+The U4SSC Action Plan as a live calendar. Read groups and e-meetings as JSON, subscribe to
+`.ics` feeds, and (with a bearer token) keep them current. Times are Geneva wall clock
+(`Europe/Zurich`); JSON gives each with its offset and in UTC.
+"""
+
+
+def _clean_errors(errors: Any) -> list[dict[str, Any]]:
+    """Validation errors as {loc, msg, type}: the field and the reason, nothing echoed back."""
+    cleaned = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        field, sep, rest = msg.partition(": ")
+        if sep and loc in (["body"], []) and field.replace("_", "").isalpha():
+            loc, msg = ["body", field], rest
+        cleaned.append({"loc": loc, "msg": msg, "type": str(error.get("type", "value_error"))})
+    return cleaned
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _clean_errors(exc.errors())}, status_code=422)
+
+    @app.exception_handler(crud.Invalid)
+    async def _invalid(request: Request, exc: crud.Invalid) -> JSONResponse:
+        where = "query" if request.method in ("GET", "HEAD") else "body"
+        detail = [{"loc": [where, exc.field], "msg": exc.message, "type": "value_error"}]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(crud.NotFound)
+    async def _not_found(_: Request, exc: crud.NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(crud.Conflict)
+    async def _conflict(_: Request, exc: crud.Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(crud.PreconditionFailed)
+    async def _stale(_: Request, exc: crud.PreconditionFailed) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=412)
+
+    @app.exception_handler(TooManyFailures)
+    async def _too_many(_: Request, exc: TooManyFailures) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)}
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers=headers)
+
+    @app.exception_handler(seeding.SeedError)
+    async def _seed(_: Request, exc: seeding.SeedError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        prepare(engine, settings)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="U4SSC meeting calendar",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.feeds = FeedService()
+    app.state.auth_limiter = AuthLimiter()
+    _install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["If-None-Match", "If-Modified-Since"],
+        expose_headers=["ETag", "Last-Modified", "Content-Disposition"],
+        max_age=86400,
+    )
+    for module in (health, groups, meetings, changes, feeds, pages):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()
