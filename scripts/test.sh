@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up everything the tests need (venv, node packages, Chromium, PostgreSQL), then run lint,
+# format check, type check and the whole test suite: on SQLite, and again on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== lint, format, types"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy app tests
+
+echo "== tests on SQLite"
+.venv/bin/pytest -q "$@"

@@ -1,0 +1,19 @@
+"""The one error shape: {"detail": ...} naming what is wrong."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+
+def assert_error(response: httpx.Response, status: int, *fragments: str) -> Any:
+    """`response` has `status`, a JSON body {"detail": ...}, and each fragment in that detail."""
+    assert response.status_code == status, (response.status_code, response.text)
+    body = response.json()
+    assert set(body) == {"detail"}, body
+    text = json.dumps(body["detail"], ensure_ascii=False)
+    for fragment in fragments:
+        assert fragment in text, (fragment, text)
+    return body["detail"]
