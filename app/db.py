@@ -82,7 +82,8 @@ def is_sqlite(engine: Engine) -> bool:
 
 def ensure_sqlite_folder(engine: Engine) -> None:
     database = engine.url.database
-    if is_sqlite(engine) and database and database != ":memory:":
+    # A "file:" URI (uri=true, e.g. mode=ro) names a file that must already exist.
+    if is_sqlite(engine) and database and not database.startswith((":memory:", "file:")):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 

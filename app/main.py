@@ -11,8 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
-from app import crud, seeding
+from app import crud, middleware, seeding
 from app.api import changes, feeds, groups, health, meetings, pages
 from app.config import Settings, get_settings
 from app.db import make_engine
@@ -90,6 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by pages.read_docs from local files: the default UI loads them from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -104,8 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Last-Modified", "Content-Disposition"],
         max_age=86400,
     )
+    # Outermost: an oversized body is refused before any other work is done.
+    middleware.install(app, settings.max_body_bytes)
     for module in (health, groups, meetings, changes, feeds, pages):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
     return app
 
 
