@@ -1,0 +1,44 @@
+# The U4SSC meeting calendar as one image: a build stage makes the virtual environment, the
+# runtime stage carries only Python and that environment. SQLite on /data by default.
+
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        python3 python3-venv \
+    && rm -rf /var/lib/apt/lists/*
+RUN python3 -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+# Dependencies first, from pyproject.toml alone, so that a change to the code reuses this layer.
+COPY pyproject.toml ./
+RUN python3 -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps))" \
+    && pip install -r /tmp/requirements.txt
+COPY app/ app/
+# The bundled seed travels inside the package (app/seed/), where bundled_seed() looks when the
+# project is installed rather than checked out.
+COPY seed/action-plan.yaml app/seed/action-plan.yaml
+RUN pip install --no-deps . \
+    && pip uninstall -y pip \
+    && find /opt/venv -name __pycache__ -prune -exec rm -rf {} +
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 \
+    && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/*
+RUN groupadd --system --gid 10001 u4ssc \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home u4ssc \
+    && mkdir -p /data && chown 10001:10001 /data
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DATABASE_URL=sqlite:////data/u4ssc-calendar.db \
+    PORT=8000 \
+    FORWARDED_ALLOW_IPS=127.0.0.1
+USER 10001:10001
+WORKDIR /data
+VOLUME /data
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), timeout=4)"]
+CMD ["u4ssc-calendar", "serve", "--host", "0.0.0.0"]

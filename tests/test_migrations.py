@@ -1,0 +1,116 @@
+"""Migrations: an empty database of either engine upgrades to a schema equal to the models."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from app import models  # noqa: F401 - registers the tables
+from app.config import Settings
+from app.db import current_revision, make_engine
+from app.migrate import INITIAL_REVISION, alembic_config, migrate, prepare
+from tests.conftest import ADMIN_TOKEN, BASE_URL
+
+TABLES = {"group", "person", "leadership", "meeting", "revision", "apitoken", "change"}
+
+
+@pytest.fixture
+def bare_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the empty database, with nothing created yet."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+
+def _heads(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def test_revisions_form_one_line_from_the_initial_one(bare_engine: Engine) -> None:
+    with bare_engine.connect() as connection:
+        scripts = ScriptDirectory.from_config(alembic_config(connection))
+    assert len(scripts.get_heads()) == 1
+    bases = scripts.get_bases()
+    assert bases == [INITIAL_REVISION]
+
+
+def test_upgrade_step_by_step_from_empty_matches_the_models(bare_engine: Engine) -> None:
+    with bare_engine.connect() as connection:
+        scripts = ScriptDirectory.from_config(alembic_config(connection))
+    oldest_first = list(reversed(list(scripts.walk_revisions())))
+    assert oldest_first[0].revision == INITIAL_REVISION
+    for script in oldest_first:
+        with bare_engine.begin() as connection:
+            command.upgrade(alembic_config(connection), script.revision)
+        assert _heads(bare_engine) == {script.revision}
+    assert set(inspect(bare_engine).get_table_names()) >= TABLES
+    assert _differences(bare_engine) == []
+
+
+def test_migrate_reaches_head_and_makes_the_revision_row(bare_engine: Engine) -> None:
+    migrate(bare_engine)
+    migrate(bare_engine)  # running it again changes nothing
+    with bare_engine.connect() as connection:
+        head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
+    assert _heads(bare_engine) == {head}
+    assert _differences(bare_engine) == []
+    with Session(bare_engine) as session:
+        assert current_revision(session) == 0
+        assert session.execute(text("SELECT COUNT(*) FROM revision")).scalar() == 1
+
+
+def test_a_database_made_by_create_all_is_stamped_and_keeps_its_data(bare_engine: Engine) -> None:
+    # Databases made before migrations existed have the tables but no alembic_version.
+    SQLModel.metadata.create_all(bare_engine)
+    with bare_engine.begin() as connection:
+        connection.execute(text("INSERT INTO revision (id, value) VALUES (1, 41)"))
+    migrate(bare_engine)
+    assert _heads(bare_engine)
+    assert _differences(bare_engine) == []
+    with Session(bare_engine) as session:
+        assert current_revision(session) == 41
+
+
+def test_prepare_seeds_once(bare_engine: Engine, database_url: str) -> None:
+    settings = Settings(database_url=database_url)
+    first = prepare(bare_engine, settings)
+    assert first
+    assert prepare(bare_engine, settings) == []
+
+
+def test_cli_migrate_brings_an_empty_database_to_head(database_url: str) -> None:
+    env = {"DATABASE_URL": database_url, "ADMIN_TOKEN": ADMIN_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "current schema" in result.stdout
+    engine = make_engine(database_url)
+    try:
+        assert _differences(engine) == []
+        assert set(inspect(engine).get_table_names()) >= TABLES
+    finally:
+        engine.dispose()
