@@ -17,9 +17,10 @@ from app import crud, middleware, seeding
 from app.api import changes, feeds, groups, health, meetings, pages
 from app.config import Settings, get_settings
 from app.db import make_engine
+from app.fastpath import FeedFastPath
 from app.limits import AuthLimiter, TooManyFailures
 from app.migrate import prepare
-from app.publishing import FeedService
+from app.publishing import FeedService, RevisionWatcher
 
 log = logging.getLogger("u4ssc")
 
@@ -97,9 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.feeds = FeedService()
+    app.state.feeds = FeedService(revisions=RevisionWatcher(engine))
     app.state.auth_limiter = AuthLimiter()
     _install_error_handlers(app)
+    # Added first, so innermost: every other middleware also wraps the lean feed answers.
+    app.add_middleware(FeedFastPath)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

@@ -6,16 +6,21 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import sqlite3
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import crud, feeds
 from app.db import current_revision
 from app.models import Meeting
+
+REVISION_SQL = "SELECT value FROM revision WHERE id = 1"
 
 
 @dataclass(frozen=True)
@@ -35,24 +40,91 @@ class RenderedFeed:
     etag: str
     last_modified: dt.datetime
     filename: str
+    # Encoded HTTP header lists per answer, filled by the HTTP layer: a poll builds none.
+    answers: dict[tuple[object, ...], list[tuple[bytes, bytes]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def last_modified_http(self) -> str:
         return format_datetime(self.last_modified, usegmt=True)
 
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped)
+
+
+class RevisionWatcher:
+    """The data revision as cheaply as the store allows.
+
+    On an SQLite file each thread keeps one read connection and asks `PRAGMA data_version`,
+    which changes only when another connection (of any process) commits; the revision row is
+    read again only then. Elsewhere (PostgreSQL, in-memory SQLite) it is one small query.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        database = engine.url.database
+        plain_file = (
+            engine.dialect.name == "sqlite"
+            and bool(database)
+            and database != ":memory:"
+            and not str(database).startswith("file:")
+            and not engine.url.query
+        )
+        self._path = str(database) if plain_file else None
+        self._local = threading.local()
+
+    @property
+    def cheap(self) -> bool:
+        """True when a check costs no round trip, so it may run on the event loop."""
+        return self._path is not None
+
+    def current(self) -> int:
+        if self._path is None:
+            with self._engine.connect() as shared:
+                return int(shared.execute(text(REVISION_SQL)).scalar() or 0)
+        state: list[int] | None = getattr(self._local, "state", None)
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None or state is None:
+            connection = sqlite3.connect(
+                self._path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            state = [-1, 0]
+            self._local.connection, self._local.state = connection, state
+        # Read data_version first: a commit between the two reads is seen again next time.
+        version = connection.execute("PRAGMA data_version").fetchone()[0]
+        if version != state[0]:
+            row = connection.execute(REVISION_SQL).fetchone()
+            state[0], state[1] = version, int(row[0] or 0) if row else 0
+        return state[1]
+
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
+def cutoff_date(retention_days: int, today: dt.date | None = None) -> dt.date:
+    """The first Geneva date whose cancelled meetings still show in feeds."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    return today - dt.timedelta(days=retention_days)
+
+
 @dataclass
 class FeedService:
-    """One per process: rendered feeds keyed by selection and revision, and rendered events."""
+    """One per process: rendered feeds keyed by selection and revision, and rendered events.
+
+    Bounded twice: at most `max_feeds` feeds and `max_bytes` of bodies (the newest feed always
+    stays); a feed of an older revision is dropped as soon as a newer revision is rendered.
+    """
 
     max_feeds: int = 512
+    max_bytes: int = 256 * 1024 * 1024
+    revisions: RevisionWatcher | None = None
     events: feeds.EventCache = field(default_factory=feeds.EventCache)
     renders: int = 0
     hits: int = 0
     _feeds: OrderedDict[tuple[object, ...], RenderedFeed] = field(default_factory=OrderedDict)
+    _bytes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def feed(
@@ -63,22 +135,51 @@ class FeedService:
         retention_days: int,
         today: dt.date | None = None,
     ) -> RenderedFeed:
-        today = today or dt.datetime.now(dt.UTC).date()
-        cutoff = today - dt.timedelta(days=retention_days)
-        key = (selection, current_revision(session), cutoff, ctx)
+        cutoff = cutoff_date(retention_days, today)
+        revision = current_revision(session)
+        cached = self.cached(selection, ctx, cutoff, revision)
+        if cached is not None:
+            return cached
+        rendered = self._render(session, selection, ctx, cutoff)
+        self._store((selection, revision, cutoff, ctx), rendered)
+        return rendered
+
+    def cached(
+        self,
+        selection: FeedSelection,
+        ctx: feeds.FeedContext,
+        cutoff: dt.date,
+        revision: int,
+    ) -> RenderedFeed | None:
+        """The feed rendered at `revision`, if this process has it: the whole cost of a poll.
+
+        Only selections that were validated (groups and meeting exist) are ever stored, and the
+        key holds the revision, so a hit needs no further check."""
+        key = (selection, revision, cutoff, ctx)
         with self._lock:
             cached = self._feeds.get(key)
             if cached is not None:
                 self._feeds.move_to_end(key)
                 self.hits += 1
-                return cached
-        rendered = self._render(session, selection, ctx, cutoff)
+        return cached
+
+    def _store(self, key: tuple[object, ...], rendered: RenderedFeed) -> None:
+        revision = key[1]
+        assert isinstance(revision, int)
         with self._lock:
             self.renders += 1
+            for old in [k for k in self._feeds if isinstance(k[1], int) and k[1] < revision]:
+                self._bytes -= self._feeds.pop(old).size
+            previous = self._feeds.pop(key, None)
+            if previous is not None:
+                self._bytes -= previous.size
             self._feeds[key] = rendered
-            while len(self._feeds) > self.max_feeds:
-                self._feeds.popitem(last=False)
-        return rendered
+            self._bytes += rendered.size
+            while len(self._feeds) > 1 and (
+                len(self._feeds) > self.max_feeds or self._bytes > self.max_bytes
+            ):
+                _, evicted = self._feeds.popitem(last=False)
+                self._bytes -= evicted.size
 
     def _render(
         self,

@@ -45,25 +45,55 @@ def _not_modified(rendered: RenderedFeed, headers: Mapping[str, str]) -> bool:
     return False
 
 
+FeedAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def _answer_headers(
+    rendered: RenderedFeed, status: int, gzipped: bool, max_age: int
+) -> list[tuple[bytes, bytes]]:
+    """The encoded headers of one kind of answer, built once per rendered feed."""
+    key = (status, gzipped, max_age)
+    cached = rendered.answers.get(key)
+    if cached is not None:
+        return cached
+    common = {
+        "etag": rendered.etag,
+        "last-modified": rendered.last_modified_http,
+        "cache-control": f"public, max-age={max_age}",
+        "vary": "Accept-Encoding",
+    }
+    if status == 200:
+        common["content-disposition"] = f'inline; filename="{rendered.filename}"'
+        if gzipped:
+            common["content-encoding"] = "gzip"
+        common["content-length"] = str(len(rendered.gzipped if gzipped else rendered.body))
+        common["content-type"] = ICS
+    encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in common.items()]
+    rendered.answers[key] = encoded
+    return encoded
+
+
+def feed_answer(
+    rendered: RenderedFeed, headers: Mapping[str, str], method: str, max_age: int
+) -> FeedAnswer:
+    """Status, headers and body for a rendered feed: 304 when the client has it, gzip when
+    asked. Both the FastAPI routes and the lean path (app.fastpath) answer with this."""
+    if _not_modified(rendered, headers):
+        return 304, _answer_headers(rendered, 304, False, max_age), b""
+    gzipped = "gzip" in headers.get("accept-encoding", "").lower()
+    body = rendered.gzipped if gzipped else rendered.body
+    raw = _answer_headers(rendered, 200, gzipped, max_age)
+    return 200, raw, b"" if method == "HEAD" else body
+
+
 def feed_response(
     rendered: RenderedFeed, headers: Mapping[str, str], method: str, max_age: int
 ) -> Response:
-    """The HTTP answer for a rendered feed: 304 when the client has it, gzip when asked."""
-    common = {
-        "ETag": rendered.etag,
-        "Last-Modified": rendered.last_modified_http,
-        "Cache-Control": f"public, max-age={max_age}",
-        "Vary": "Accept-Encoding",
-    }
-    if _not_modified(rendered, headers):
-        return Response(status_code=304, headers=common)
-    body = rendered.body
-    common["Content-Disposition"] = f'inline; filename="{rendered.filename}"'
-    if "gzip" in headers.get("accept-encoding", "").lower():
-        body = rendered.gzipped
-        common["Content-Encoding"] = "gzip"
-    common["Content-Length"] = str(len(body))
-    return Response(content=b"" if method == "HEAD" else body, media_type=ICS, headers=common)
+    """The HTTP answer for a rendered feed, as a Response object for the FastAPI routes."""
+    status, raw, body = feed_answer(rendered, headers, method, max_age)
+    response = Response(content=body, status_code=status)
+    response.raw_headers = list(raw)
+    return response
 
 
 def _serve(
