@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -34,7 +35,7 @@ class AuthLimiter:
             if not failures:
                 del self._failures[client]
             elif len(failures) >= self._max:
-                raise TooManyFailures(int(failures[0] + self._window - now) + 1)
+                raise TooManyFailures(max(1, math.ceil(failures[0] + self._window - now)))
 
     def failed(self, client: str) -> None:
         with self._lock:
