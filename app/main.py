@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=86400,
     )
     # Outermost: an oversized body is refused before any other work is done.
-    middleware.install(app, settings.max_body_bytes)
+    middleware.install(app, settings)
     for module in (health, groups, meetings, changes, feeds, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")

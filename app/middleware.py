@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
-import re
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.config import Settings
+
 log = logging.getLogger("u4ssc.middleware")
 
-# No inline script anywhere: the pages load their scripts from /static. Inline styles stay
-# allowed because style attributes cannot run code and the pages and Swagger UI use them.
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 REFERRER_POLICY = "strict-origin-when-cross-origin"
-# Swagger UI is started by a short inline script that the server writes from constants (no
-# request data): those pages get that exact script allowed by its hash, nothing else inline.
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
-_INLINE_SCRIPT = re.compile(
-    rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
-)
+
+
+def content_security_policy(public_base_url: str | None = None) -> str:
+    """The CSP of every HTML answer: scripts only from this origin's files (the pages and the
+    offline Swagger UI load theirs from /static), never inline, and no framing. Inline styles
+    stay allowed: Swagger UI sets them, and a style cannot run code."""
+    # The feed builder's form submits to the public URL, which may be another origin.
+    form_action = " ".join(["'self'", *([public_base_url] if public_base_url else [])])
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+        f"base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
+    )
 
 
 class BodyTooLarge(Exception):
@@ -55,26 +54,14 @@ async def _send_json(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def script_hashes(html: bytes) -> list[str]:
-    """CSP source expressions ('sha256-...') for each inline <script> of `html`."""
-    return [
-        "'sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode() + "'"
-        for body in _INLINE_SCRIPT.findall(html)
-    ]
-
-
-def docs_csp(html: bytes) -> str:
-    allowed = " ".join(["'self'", *script_hashes(html)])
-    return PAGE_CSP.replace("script-src 'self'", f"script-src {allowed}")
-
-
 class GuardMiddleware:
     """Pure ASGI (so that streamed bodies are counted as they arrive): refuses bodies over
     `max_body_bytes` with 413, and adds the security headers to every answer."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, csp: str) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.csp = csp.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,7 +87,7 @@ class GuardMiddleware:
             except BodyTooLarge:
                 await _send_json(send, 413, too_large)
                 return
-        await self.app(scope, receive, self._with_headers(scope, send))
+        await self.app(scope, receive, self._with_headers(send))
 
     async def _buffered(self, receive: Receive) -> Receive:
         """Read the whole body now, counting bytes whatever Content-Length said (a chunked body
@@ -134,13 +121,8 @@ class GuardMiddleware:
 
         return replay
 
-    def _with_headers(self, scope: Scope, send: Send) -> Send:
-        is_docs = scope.get("path") in DOCS_PATHS
-        held: Message | None = None
-        held_body: list[bytes] = []
-
+    def _with_headers(self, send: Send) -> Send:
         async def send_with_headers(message: Message) -> None:
-            nonlocal held
             if message["type"] == "http.response.start":
                 headers = [
                     (k, v)
@@ -151,28 +133,9 @@ class GuardMiddleware:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", REFERRER_POLICY.encode()),
                 ]
-                content_type = dict(headers).get(b"content-type", b"")
+                if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
+                    headers.append((b"content-security-policy", self.csp))
                 message = {**message, "headers": headers}
-                if content_type.startswith(b"text/html"):
-                    if is_docs:
-                        # Hold the start until the body is known: its scripts make the CSP.
-                        held = message
-                        return
-                    message["headers"] = [*headers, (b"content-security-policy", PAGE_CSP.encode())]
-                await send(message)
-                return
-            if held is not None and message["type"] == "http.response.body":
-                held_body.append(message.get("body", b""))
-                if message.get("more_body", False):
-                    return
-                body = b"".join(held_body)
-                csp = docs_csp(body).encode()
-                await send(
-                    {**held, "headers": [*held["headers"], (b"content-security-policy", csp)]}
-                )
-                held = None
-                await send({"type": "http.response.body", "body": body})
-                return
             await send(message)
 
         return send_with_headers
@@ -195,7 +158,7 @@ def _storage_detail(exc: DBAPIError) -> str | None:
     return None
 
 
-def install(app: FastAPI, max_body_bytes: int) -> None:
+def install(app: FastAPI, settings: Settings) -> None:
     """Wire the guards into `app`: the middleware and the one place storage faults become 503."""
 
     async def storage_fault(request: Request, exc: Exception) -> JSONResponse:
@@ -209,4 +172,8 @@ def install(app: FastAPI, max_body_bytes: int) -> None:
     app.add_exception_handler(OperationalError, storage_fault)
     # PostgreSQL reports a read-only transaction (a hot standby) as an InternalError.
     app.add_exception_handler(InternalError, storage_fault)
-    app.add_middleware(GuardMiddleware, max_body_bytes=max_body_bytes)
+    app.add_middleware(
+        GuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        csp=content_security_policy(settings.public_base_url),
+    )
