@@ -159,18 +159,28 @@ def _set_leaders(session: Session, group: Group, leaders: Sequence[Leader]) -> N
     session.flush()
 
 
+def _leaders_of(session: Session, group_id: int | None) -> list[Leader]:
+    rows = session.exec(
+        select(Leadership, Person)
+        .join(Person, col(Person.id) == col(Leadership.person_id))
+        .where(Leadership.group_id == group_id)
+        .order_by(col(Leadership.position))
+    ).all()
+    return [Leader(name=person.name, affiliation=lead.affiliation) for lead, person in rows]
+
+
 def group_snapshot(session: Session, group: Group) -> dict[str, Any]:
-    info = group_index(session)[group.id] if group.id is not None else None
+    parent = session.get(Group, group.parent_id) if group.parent_id is not None else None
     return {
         "slug": group.slug,
         "kind": group.kind,
         "code": group.code,
         "name": group.name,
         "short_name": group.short_name,
-        "parent": info.parent.slug if info and info.parent else None,
+        "parent": parent.slug if parent else None,
         "status": group.status,
         "status_note": group.status_note,
-        "leaders": [leader.model_dump() for leader in info.leaders] if info else [],
+        "leaders": [leader.model_dump() for leader in _leaders_of(session, group.id)],
         "secretariat": group.secretariat,
         "timeline": group.timeline,
         "expected_publication": group.expected_publication,

@@ -35,6 +35,8 @@ from app.models import (
 )
 
 SEED_ACTOR = "seed"
+# libyaml's safe loader when present: ten times faster than the pure-Python one.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _clock(value: Any) -> Any:
@@ -113,7 +115,7 @@ def bundled_seed() -> Path:
 
 def read_seed(path: Path) -> SeedFile:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SeedError(f"{path}: cannot read: {exc}") from exc
     try:

@@ -4,6 +4,7 @@ an app on it, and a client."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,19 +16,51 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from app.config import Settings
+from app.db import make_engine
 from app.main import create_app
+from app.migrate import prepare
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 BASE_URL = "https://calendar.example.org"
 
 
-def _postgres_database(server_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+def _seed_into(url: str) -> None:
+    settings = Settings(database_url=url)
+    engine = make_engine(url)
+    try:
+        prepare(engine, settings)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated and seeded once; each test starts from its own copy of it."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server:
+        name = f"template_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        _seed_into(url)
+        yield name
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "calendar.db"
+        _seed_into(f"sqlite:///{path}")
+        yield str(path)
+
+
+def _postgres_database(server_url: str, template: str) -> Iterator[str]:
+    """A new PostgreSQL database for one test, copied from the template, dropped afterwards."""
     name = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -37,19 +70,30 @@ def _postgres_database(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, seeded_template: str) -> Iterator[str]:
+    """A fresh database for this test, holding the seeded action plan."""
     server = os.environ.get("TEST_DATABASE_URL")
     if server:
-        yield from _postgres_database(server)
+        yield from _postgres_database(server, seeded_template)
     else:
-        yield f"sqlite:///{tmp_path / 'calendar.db'}"
+        path = tmp_path / "calendar.db"
+        shutil.copyfile(seeded_template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database (no tables) for this test."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server:
+        yield from _postgres_database(server, "template0")
+    else:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url, admin_token=ADMIN_TOKEN, public_base_url=BASE_URL
-    )
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, public_base_url=BASE_URL)
 
 
 @pytest.fixture
