@@ -115,7 +115,7 @@ def bundled_seed() -> Path:
 
 def read_seed(path: Path) -> SeedFile:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SeedError(f"{path}: cannot read: {exc}") from exc
     try:

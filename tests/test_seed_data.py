@@ -191,7 +191,7 @@ def test_working_group(client: TestClient, slug: str) -> None:
     assert group["parent"] == parent
     assert group["status"] == status
     assert group["code"] == "WG" + slug.rsplit("wg", 1)[1]
-    assert [(l["name"], l["affiliation"]) for l in group["leaders"]] == leaders
+    assert [(x["name"], x["affiliation"]) for x in group["leaders"]] == leaders
 
 
 def test_smart_destination_platforms_is_held_once(client: TestClient) -> None:
