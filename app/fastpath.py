@@ -82,6 +82,7 @@ class FeedFastPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._contexts: dict[tuple[Any, ...], FeedContext] = {}
+        self.served = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -113,6 +114,7 @@ class FeedFastPath:
             if name in _WANTED:
                 headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
         max_age = int(settings.refresh_interval.total_seconds())
+        self.served += 1
         status, raw, body = feed_answer(rendered, headers, scope["method"], max_age)
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})

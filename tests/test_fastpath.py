@@ -1,0 +1,272 @@
+"""The lean feed path (app.fastpath) answers exactly as the FastAPI feed routes do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from app import crud
+from app.config import Settings
+from app.fastpath import FeedFastPath, parse_selection
+from app.main import create_app
+from app.models import Meeting, MeetingCreate, MeetingUpdate
+from app.publishing import FeedSelection, FeedService
+from tests.conftest import AUTH
+from tests.utils.errors import assert_error
+
+COMPARED = (
+    "etag",
+    "last-modified",
+    "cache-control",
+    "content-type",
+    "content-disposition",
+    "content-length",
+    "vary",
+    "content-encoding",
+    "access-control-allow-origin",
+)
+
+
+def _lean(app: FastAPI) -> FeedFastPath:
+    """The FeedFastPath instance inside the app's built middleware stack."""
+    layer: object = app.middleware_stack
+    while layer is not None:
+        if isinstance(layer, FeedFastPath):
+            return layer
+        layer = getattr(layer, "app", None)
+    raise AssertionError("FeedFastPath is not in the middleware stack")
+
+
+@pytest.fixture
+def routes_only(client: TestClient, settings: Settings) -> Iterator[TestClient]:
+    """The same service on the same store without the lean path: the routes answer everything."""
+    reference = create_app(settings)
+    reference.user_middleware = [
+        m for m in reference.user_middleware if getattr(m.cls, "__name__", "") != "FeedFastPath"
+    ]
+    with TestClient(reference) as test_client:
+        yield test_client
+
+
+def _first_uid(engine: Engine) -> str:
+    with Session(engine) as session:
+        meeting = session.exec(select(Meeting).order_by(Meeting.id)).first()  # type: ignore[arg-type]
+        assert meeting is not None
+        return meeting.uid
+
+
+def _some_group(client: TestClient) -> tuple[str, str]:
+    groups = client.get("/api/groups").json()["data"]
+    thematic = next(g["slug"] for g in groups if g["kind"] == "thematic" and g["working_groups"])
+    working = next(g["slug"] for g in groups if g["kind"] == "working")
+    return thematic, working
+
+
+def _urls(client: TestClient, engine: Engine) -> list[str]:
+    thematic, working = _some_group(client)
+    return [
+        "/calendar.ics",
+        "/calendar.ics?cancelled=hide",
+        f"/calendar.ics?group={thematic}&group={working}&alarm=15",
+        f"/groups/{thematic}/calendar.ics",
+        f"/groups/{working}/calendar.ics?alarm=0&cancelled=show",
+        f"/meetings/{_first_uid(engine)}.ics",
+        f"/meetings/{_first_uid(engine)}.ics?alarm=1440",
+    ]
+
+
+def _unfold(body: bytes) -> bytes:
+    return body.replace(b"\r\n ", b"")
+
+
+def _same(lean: object, reference: object) -> None:
+    import httpx
+
+    assert isinstance(lean, httpx.Response) and isinstance(reference, httpx.Response)
+    assert lean.status_code == reference.status_code
+    assert lean.content == reference.content
+    for name in COMPARED:
+        assert lean.headers.get_list(name) == reference.headers.get_list(name), name
+    assert sorted(lean.headers.multi_items()) == sorted(reference.headers.multi_items())
+
+
+def test_lean_path_answers_like_the_routes(
+    client: TestClient, routes_only: TestClient, engine: Engine, app: FastAPI
+) -> None:
+    for url in _urls(client, engine):
+        warm = client.get(url)
+        assert warm.status_code == 200, url
+        etag, modified = warm.headers["etag"], warm.headers["last-modified"]
+        variants: list[tuple[str, dict[str, str]]] = [
+            ("GET", {"Accept-Encoding": "identity"}),
+            ("GET", {"Accept-Encoding": "gzip"}),
+            ("GET", {"Origin": "https://example.com", "Accept-Encoding": "identity"}),
+            ("HEAD", {"Accept-Encoding": "identity"}),
+            ("HEAD", {"Accept-Encoding": "gzip, br"}),
+            ("GET", {"If-None-Match": etag}),
+            ("GET", {"If-None-Match": f'"other", W/{etag}'}),
+            ("GET", {"If-None-Match": '"other"'}),
+            ("GET", {"If-Modified-Since": modified}),
+            ("HEAD", {"If-None-Match": etag, "Origin": "https://example.com"}),
+        ]
+        for method, headers in variants:
+            before = _lean(app).served
+            lean = client.request(method, url, headers=headers)
+            assert _lean(app).served == before + 1, (url, method, headers)
+            _same(lean, routes_only.request(method, url, headers=headers))
+
+
+def test_answers_follow_the_spec(client: TestClient) -> None:
+    client.get("/calendar.ics")
+    identity = {"Accept-Encoding": "identity"}
+    plain = client.get("/calendar.ics", headers={"Origin": "https://example.com", **identity})
+    assert plain.status_code == 200
+    assert plain.content.startswith(b"BEGIN:VCALENDAR\r\n")
+    assert plain.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert plain.headers["content-disposition"] == 'inline; filename="u4ssc.ics"'
+    assert plain.headers["cache-control"].startswith("public, max-age=")
+    assert "Accept-Encoding" in plain.headers["vary"]
+    assert plain.headers["access-control-allow-origin"] == "*"
+    assert plain.headers["etag"].startswith('"') and plain.headers["last-modified"].endswith("GMT")
+    assert "content-encoding" not in plain.headers
+
+    zipped = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.content == plain.content  # httpx decoded it
+    assert zipped.headers["etag"] == plain.headers["etag"]
+
+    head = client.head("/calendar.ics", headers=identity)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(plain.content))
+
+    revalidated = client.get("/calendar.ics", headers={"If-None-Match": plain.headers["etag"]})
+    assert revalidated.status_code == 304 and revalidated.content == b""
+    assert revalidated.headers["etag"] == plain.headers["etag"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "fragment"),
+    [
+        ("/calendar.ics?alarm=9999", 422, "alarm"),
+        ("/calendar.ics?alarm=-5", 422, "alarm"),
+        ("/calendar.ics?alarm=soon", 422, "alarm"),
+        ("/calendar.ics?group=unknown", 422, "unknown"),
+        ("/calendar.ics?cancelled=maybe", 422, "cancelled"),
+        ("/groups/no-such-group/calendar.ics", 404, "no-such-group"),
+        ("/groups/no-such-group/calendar.ics?alarm=9999", 422, "alarm"),
+        ("/meetings/no-such-meeting.ics", 404, "no-such-meeting"),
+    ],
+)
+def test_bad_requests_get_the_routes_errors(
+    client: TestClient, routes_only: TestClient, url: str, status: int, fragment: str
+) -> None:
+    client.get("/calendar.ics")  # a warm cache must not let a bad request through
+    response = client.get(url)
+    assert_error(response, status, fragment)
+    reference = routes_only.get(url)
+    assert response.status_code == reference.status_code
+    assert response.json() == reference.json()
+
+
+def test_parse_selection_mirrors_the_routes() -> None:
+    assert parse_selection("/calendar.ics", b"") == FeedSelection()
+    assert parse_selection("/calendar.ics", b"group=a&group=b&group=a&x=1") == FeedSelection(
+        ("a", "b")
+    )
+    assert parse_selection("/groups/a/calendar.ics", b"alarm=15&cancelled=hide&group=z") == (
+        FeedSelection(("a",), None, 15, True)
+    )
+    assert parse_selection("/meetings/m-1.ics", b"alarm=0&cancelled=hide") == FeedSelection(
+        (), "m-1", 0, False
+    )
+    for path, query in [
+        ("/calendar.ics", b"alarm=1441"),
+        ("/calendar.ics", b"alarm=%2B5"),
+        ("/calendar.ics", b"alarm=5&alarm=6"),
+        ("/calendar.ics", b"cancelled=HIDE"),
+        ("/calendar.ics", b"&".join([b"group=g"] * 51)),
+        ("/groups//calendar.ics", b""),
+        ("/groups/a/b/calendar.ics", b""),
+        ("/meetings/.ics", b""),
+        ("/other.ics", b""),
+    ]:
+        assert parse_selection(path, query) is None, (path, query)
+
+
+def test_a_write_changes_the_next_answer(client: TestClient, engine: Engine, app: FastAPI) -> None:
+    uid = _first_uid(engine)
+    first = client.get("/calendar.ics")
+    assert (
+        client.get("/calendar.ics", headers={"If-None-Match": first.headers["etag"]}).status_code
+        == 304
+    )
+    response = client.patch(
+        f"/api/meetings/{uid}", json={"title": "Renamed by the API"}, headers=AUTH
+    )
+    assert response.status_code == 200, response.text
+    second = client.get("/calendar.ics")
+    assert second.headers["etag"] != first.headers["etag"]
+    assert b"Renamed by the API" in _unfold(second.content)
+    stale = client.get("/calendar.ics", headers={"If-None-Match": first.headers["etag"]})
+    assert stale.status_code == 200 and stale.content == second.content
+    served = _lean(app).served
+    assert client.get("/calendar.ics").content == second.content
+    assert _lean(app).served == served + 1
+
+
+def test_a_write_by_another_process_shows_in_the_next_answer(
+    client: TestClient, settings: Settings, engine: Engine, app: FastAPI
+) -> None:
+    uid = _first_uid(engine)
+    first = client.get(f"/meetings/{uid}.ics")
+    assert client.get(f"/meetings/{uid}.ics").content == first.content
+    script = textwrap.dedent(
+        f"""
+        from sqlmodel import Session
+        from app import crud
+        from app.db import make_engine, write_session
+        from app.models import MeetingUpdate
+        engine = make_engine({settings.database_url!r})
+        with write_session(engine) as session:
+            crud.update_meeting(session, {uid!r}, MeetingUpdate(title="Renamed elsewhere"), "t")
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    second = client.get(f"/meetings/{uid}.ics")
+    assert second.headers["etag"] != first.headers["etag"]
+    assert b"Renamed elsewhere" in _unfold(second.content)
+
+
+def test_one_change_renders_one_event(client: TestClient, engine: Engine, app: FastAPI) -> None:
+    with Session(engine) as session:
+        present = len(session.exec(select(Meeting)).all())
+        for n in range(50 - present):
+            data = MeetingCreate(
+                group="digital-wellbeing",
+                title=f"Extra {n}",
+                date=dt.date(2024, 1, 1) + dt.timedelta(days=n),
+                start_time=dt.time(14, 0),
+                end_time=dt.time(15, 0),
+            )
+            crud.create_meeting(session, data, "test")
+        uid = session.exec(select(Meeting.uid)).first()
+        assert uid is not None
+    service: FeedService = app.state.feeds
+    feed = client.get("/calendar.ics")
+    assert feed.content.count(b"BEGIN:VEVENT") == 50
+    misses = service.events.misses
+    with Session(engine) as session:
+        crud.update_meeting(session, uid, MeetingUpdate(title="Only this one"), "test")
+    again = client.get("/calendar.ics")
+    assert again.content.count(b"BEGIN:VEVENT") == 50
+    assert b"Only this one" in _unfold(again.content)
+    assert service.events.misses == misses + 1
