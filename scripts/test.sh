@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+# Browser tests drive Debian's Chromium through Playwright's executable_path: `playwright install`
+# would download a browser, which CI cannot.
+if [[ ! -x /usr/bin/chromium ]]; then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== lint, format, types"
