@@ -12,8 +12,6 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from icalendar.parser import foldline
-
 from app import geneva
 from app.crud import GroupInfo
 from app.models import Meeting, MeetingStatus
@@ -52,8 +50,30 @@ def escape_text(value: str) -> str:
     )
 
 
+def fold(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 sequence and never
+    right after a backslash, since some clients unfold escapes badly."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line
+    parts = []
+    start, limit = 0, 75
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: step back to the start
+            end -= 1
+        cut = end
+        while cut - start > limit // 2 and data[cut - 1] == 0x5C:  # "\"
+            cut -= 1
+        end = cut if cut - start > limit // 2 else end
+        parts.append(data[start:end])
+        start, limit = end, 74  # continuation lines begin with a space
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode("utf-8")
+
+
 def _line(name: str, value: str) -> str:
-    return foldline(f"{name}:{value}") + CRLF
+    return fold(f"{name}:{value}") + CRLF
 
 
 def _text(name: str, value: str) -> str:
