@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app import auth, crud, seeding
@@ -40,10 +41,13 @@ def _print_meeting(session: Session, uid: str) -> None:
     print(f"{meeting.uid}\t{when}\t{meeting.status}\tseq {meeting.sequence}\t{group}")
 
 
-def _serve(args: argparse.Namespace, _engine: Engine) -> int:
+def _serve(args: argparse.Namespace, engine: Engine) -> int:
     import uvicorn
 
     settings = get_settings()
+    # Migrate and seed before binding the port: an unreachable database is then one clear line
+    # (see main), not a start-up traceback; each worker's own start-up finds nothing left to do.
+    prepare(engine, settings)
     uvicorn.run(
         "app.main:app",
         host=args.host,
@@ -51,6 +55,8 @@ def _serve(args: argparse.Namespace, _engine: Engine) -> int:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=10,
+        # With JSON logs the app writes one line per request itself.
+        access_log=settings.log_format != "json",
     )
     return 0
 
@@ -278,7 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"]).upper() or "settings"
+            reason = error["msg"].removeprefix("Value error, ")
+            if not reason.startswith(name):
+                reason = f"{name}: {reason}"
+            print(f"error: invalid setting: {reason}", file=sys.stderr)
+        return 2
     engine = make_engine(settings.database_url)
     try:
         if args.command not in ("serve", "migrate", "seed", "import"):
@@ -295,6 +310,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"]) or "input"
             print(f"error: {where}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 1
+    except (OperationalError, OSError) as exc:
+        cause = exc.orig if isinstance(exc, OperationalError) else exc
+        reason = str(cause or exc).strip().splitlines()[0]
+        where = engine.url.render_as_string(hide_password=True)
+        print(f"error: cannot use the database {where}: {reason}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -66,6 +68,29 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=65536, ge=1024, description="Largest request body accepted; larger: 413."
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str) -> str:
+        # Plain postgres:// URLs (as hosting platforms hand them out) mean the bundled driver.
+        for plain in ("postgres://", "postgresql://"):
+            if value.startswith(plain):
+                value = "postgresql+psycopg://" + value[len(plain) :]
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "DATABASE_URL must look like sqlite:///path/to/file.db or "
+                "postgresql+psycopg://user:password@host:5432/database"
+            ) from None
+        if url.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+            raise ValueError(
+                f"DATABASE_URL names an unsupported database {url.drivername!r}; "
+                "use sqlite:///... or postgresql+psycopg://..."
+            )
+        if url.drivername.startswith("postgresql") and not (url.host and url.database):
+            raise ValueError("DATABASE_URL for PostgreSQL needs a host and a database name")
+        return value
 
     @field_validator("public_base_url")
     @classmethod

@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import crud, middleware, seeding
+from app import crud, middleware, observability, seeding
 from app.api import changes, feeds, groups, health, meetings, pages
 from app.config import Settings, get_settings
 from app.db import make_engine
@@ -116,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, groups, meetings, changes, feeds, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
+    # Added last, so outermost: counts and logs every answer, refusals included.
+    observability.install(app, settings.log_format)
     return app
 
 
