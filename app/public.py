@@ -14,12 +14,12 @@ def group_public(info: GroupInfo, base_url: str) -> GroupPublic:
     url = feed_url(base_url, (g.slug,))
     return GroupPublic(
         slug=g.slug,
-        kind=g.kind,  # type: ignore[arg-type]
+        kind=g.kind,
         code=g.code,
         name=g.name,
         short_name=g.short_name,
         parent=info.parent.slug if info.parent else None,
-        status=g.status,  # type: ignore[arg-type]
+        status=g.status,
         status_note=g.status_note,
         leaders=list(info.leaders),
         secretariat=g.secretariat,
@@ -46,7 +46,7 @@ def meeting_public(meeting: Meeting, info: GroupInfo, base_url: str) -> MeetingP
         uid=meeting.uid,
         group=info.slug,
         title=meeting.title or default_title(info),
-        status=meeting.status,  # type: ignore[arg-type]
+        status=meeting.status,
         all_day=not timed,
         date=meeting.date,
         start_time=meeting.start_time.strftime("%H:%M") if meeting.start_time else None,

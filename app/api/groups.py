@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
@@ -14,7 +14,7 @@ from app.public import group_public
 
 router = APIRouter(prefix="/api/groups", tags=["groups"])
 
-NOT_FOUND = {404: {"description": "No group with that slug"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No group with that slug"}}
 
 
 @router.get("", response_model=GroupsPublic, summary="List groups")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
@@ -15,8 +15,8 @@ from app.public import meeting_public
 
 router = APIRouter(prefix="/api/meetings", tags=["meetings"])
 
-NOT_FOUND = {404: {"description": "No meeting with that uid"}}
-WRITE_ERRORS = {
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No meeting with that uid"}}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid token"},
     412: {"description": "If-Match does not match the current ETag"},
 }
