@@ -39,6 +39,12 @@ class NotFound(LookupError):
     pass
 
 
+def _findable(key: str, what: str) -> None:
+    """Refuse keys no row can have before asking: PostgreSQL rejects NUL in text outright."""
+    if "\x00" in key or len(key) > 200:
+        raise NotFound(f"no {what} {key[:200]!r}")
+
+
 class Invalid(ValueError):
     """Input that is well-formed but wrong, naming the field."""
 
@@ -58,6 +64,14 @@ class PreconditionFailed(ValueError):
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _after(previous: dt.datetime) -> dt.datetime:
+    """Now, but at least a second after `previous`: feeds show whole seconds, and LAST-MODIFIED
+    must rise with every change, even with two changes within one second."""
+    if previous.tzinfo is None:
+        previous = previous.replace(tzinfo=dt.UTC)
+    return max(now(), previous.replace(microsecond=0) + dt.timedelta(seconds=1))
 
 
 # --- groups ------------------------------------------------------------------------------------
@@ -116,6 +130,7 @@ def group_index(session: Session) -> dict[int, GroupInfo]:
 
 
 def get_group(session: Session, slug: str) -> Group:
+    _findable(slug, "group")
     group = session.exec(select(Group).where(Group.slug == slug)).first()
     if group is None:
         raise NotFound(f"no group {slug!r}")
@@ -242,6 +257,7 @@ def update_group(
     *,
     commit: bool = True,
 ) -> Group:
+    _findable(slug, "group")
     group = session.exec(select(Group).where(Group.slug == slug).with_for_update()).first()
     if group is None:
         raise NotFound(f"no group {slug!r}")
@@ -262,7 +278,7 @@ def update_group(
         else:
             setattr(group, field, value)
     group.version += 1
-    group.updated_at = now()
+    group.updated_at = _after(group.updated_at)
     session.add(group)
     if any(before[f] != after[f] for f in _LABEL_FIELDS):
         _touch_meetings_of(session, group)
@@ -274,11 +290,10 @@ def update_group(
 def _touch_meetings_of(session: Session, group: Group) -> None:
     """Meetings whose summary or description show this group's name or leaders changed too."""
     ids = group_ids_covering(session, [group.slug])
-    stamp = now()
     for meeting in session.exec(select(Meeting).where(col(Meeting.group_id).in_(ids))).all():
         meeting.sequence += 1
         meeting.version += 1
-        meeting.updated_at = stamp
+        meeting.updated_at = _after(meeting.updated_at)
         session.add(meeting)
 
 
@@ -290,6 +305,7 @@ def group_etag(group: Group) -> str:
 
 
 def get_meeting(session: Session, uid: str) -> Meeting:
+    _findable(uid, "meeting")
     meeting = session.exec(select(Meeting).where(Meeting.uid == uid)).first()
     if meeting is None:
         raise NotFound(f"no meeting {uid!r}")
@@ -416,6 +432,7 @@ def _merged(session: Session, meeting: Meeting, changes: dict[str, Any]) -> Meet
 def update_meeting(
     session: Session, uid: str, patch: MeetingUpdate, actor: str, if_match: str | None = None
 ) -> Meeting:
+    _findable(uid, "meeting")
     meeting = session.exec(select(Meeting).where(Meeting.uid == uid).with_for_update()).first()
     if meeting is None:
         raise NotFound(f"no meeting {uid!r}")
@@ -455,7 +472,7 @@ def _change_meeting(
         return meeting
     meeting.sequence += 1
     meeting.version += 1
-    meeting.updated_at = now()
+    meeting.updated_at = _after(meeting.updated_at)
     after["sequence"] = meeting.sequence
     session.add(meeting)
     _record(session, actor, action, "meeting", meeting.uid, before, after)
@@ -467,6 +484,7 @@ def cancel_meeting(
     session: Session, uid: str, actor: str, if_match: str | None = None, *, commit: bool = True
 ) -> Meeting:
     """Cancel: the meeting stays, as cancelled; cancelling a cancelled meeting changes nothing."""
+    _findable(uid, "meeting")
     meeting = session.exec(select(Meeting).where(Meeting.uid == uid).with_for_update()).first()
     if meeting is None:
         raise NotFound(f"no meeting {uid!r}")
