@@ -11,6 +11,7 @@ import datetime as dt
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from app import geneva
 from app.crud import GroupInfo
@@ -258,6 +259,21 @@ def render_calendar(
     return "".join(parts).encode("utf-8")
 
 
+class MeetingVersion(Protocol):
+    """What identifies one version of a meeting's event text (a Meeting, or a row of it)."""
+
+    @property
+    def uid(self) -> str: ...
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def updated_at(self) -> dt.datetime: ...
+
+
 class EventCache:
     """Rendered VEVENT text per meeting version; bounded, least recently used goes first."""
 
@@ -267,8 +283,11 @@ class EventCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, meeting: Meeting, info: GroupInfo, ctx: FeedContext, alarm: int | None) -> str:
-        key = (
+    @staticmethod
+    def key(
+        meeting: MeetingVersion, info: GroupInfo, ctx: FeedContext, alarm: int | None
+    ) -> tuple[object, ...]:
+        return (
             meeting.uid,
             meeting.id,
             meeting.version,
@@ -279,6 +298,21 @@ class EventCache:
             ctx,
             alarm,
         )
+
+    def peek(
+        self, meeting: MeetingVersion, info: GroupInfo, ctx: FeedContext, alarm: int | None
+    ) -> str | None:
+        """The cached text of this meeting version, if any: lets a feed load whole meetings
+        only for the events it must render."""
+        key = self.key(meeting, info, ctx, alarm)
+        text = self._entries.get(key)
+        if text is not None:
+            self.hits += 1
+            self._entries.move_to_end(key)
+        return text
+
+    def get(self, meeting: Meeting, info: GroupInfo, ctx: FeedContext, alarm: int | None) -> str:
+        key = self.key(meeting, info, ctx, alarm)
         text = self._entries.get(key)
         if text is not None:
             self.hits += 1

@@ -9,12 +9,15 @@ import hashlib
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
+from typing import Any, cast
 
+from sqlalchemy import select as sql_select
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app import crud, feeds
 from app.db import current_revision
@@ -189,20 +192,54 @@ class FeedService:
         cutoff: dt.date,
     ) -> RenderedFeed:
         index = crud.group_index(session)
-        meetings, header, filename = _select(session, index, selection, ctx, cutoff)
-        events = [self.events.get(m, index[m.group_id], ctx, selection.alarm) for m in meetings]
-        body = feeds.render_calendar(header, ctx, feeds.zones_needed(meetings), events)
-        group_ids = {m.group_id for m in meetings} | {
+        rows, header, filename = _select(session, index, selection, ctx, cutoff)
+        alarm = selection.alarm
+        texts = [self.events.peek(row, index[row.group_id], ctx, alarm) for row in rows]
+        # Whole meetings are loaded only for the events not cached at their version.
+        missing = [row.id for row, text in zip(rows, texts, strict=True) if text is None]
+        loaded: dict[int | None, Meeting] = {}
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            for meeting in session.exec(select(Meeting).where(col(Meeting.id).in_(chunk))):
+                loaded[meeting.id] = meeting
+        events = [
+            text
+            if text is not None
+            else self.events.get(loaded[row.id], index[row.group_id], ctx, alarm)
+            for row, text in zip(rows, texts, strict=True)
+        ]
+        body = feeds.render_calendar(header, ctx, feeds.zones_needed(cast(Any, rows)), events)
+        group_ids = {row.group_id for row in rows} | {
             gid for gid, info in index.items() if info.slug in selection.groups
         }
-        stamps = [m.updated_at for m in meetings] + [index[g].group.updated_at for g in group_ids]
+        stamps = [row.updated_at for row in rows] + [index[g].group.updated_at for g in group_ids]
         return RenderedFeed(
             body=body,
-            gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+            gzipped=gzip.compress(body, compresslevel=_gzip_level(len(body)), mtime=0),
             etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
             last_modified=max(stamps, default=EPOCH),
             filename=filename,
         )
+
+
+# What a feed needs of each meeting to find its cached event text, order it and date it.
+_LIGHT: tuple[Any, ...] = (
+    Meeting.id,
+    Meeting.uid,
+    Meeting.group_id,
+    Meeting.version,
+    Meeting.sequence,
+    Meeting.updated_at,
+    Meeting.date,
+    Meeting.start_time,
+    Meeting.timezone,
+)
+
+
+def _gzip_level(size: int) -> int:
+    """Best compression for feeds as small as most are; a faster level keeps a multi-megabyte
+    feed's re-render short (the ratio of level 6 is within a few percent of 9 on .ics text)."""
+    return 9 if size < 1_000_000 else 6
 
 
 def _select(
@@ -211,7 +248,7 @@ def _select(
     selection: FeedSelection,
     ctx: feeds.FeedContext,
     cutoff: dt.date,
-) -> tuple[list[Meeting], feeds.FeedHeader, str]:
+) -> tuple[Sequence[Any], feeds.FeedHeader, str]:
     base = ctx.base_url
     if selection.uid is not None:
         meeting = crud.get_meeting(session, selection.uid)
@@ -228,7 +265,10 @@ def _select(
         statuses=("confirmed", "tentative") if selection.hide_cancelled else (),
         visible_cancelled_from=cutoff,
     )
-    meetings, _ = crud.list_meetings(session, query)
+    statement = (
+        sql_select(*_LIGHT).where(*crud._meeting_filter(query)).order_by(*crud.MEETING_ORDER)
+    )
+    meetings = session.execute(statement).all()
     by_slug = {info.slug: info for info in index.values()}
     chosen = [by_slug[slug] for slug in dict.fromkeys(selection.groups)]
     if not chosen:
