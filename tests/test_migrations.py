@@ -26,9 +26,9 @@ TABLES = {"group", "person", "leadership", "meeting", "revision", "apitoken", "c
 
 
 @pytest.fixture
-def bare_engine(database_url: str) -> Iterator[Engine]:
+def bare_engine(empty_database_url: str) -> Iterator[Engine]:
     """An engine on the empty database, with nothing created yet."""
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     yield engine
     engine.dispose()
 
@@ -89,15 +89,19 @@ def test_a_database_made_by_create_all_is_stamped_and_keeps_its_data(bare_engine
         assert current_revision(session) == 41
 
 
-def test_prepare_seeds_once(bare_engine: Engine, database_url: str) -> None:
-    settings = Settings(database_url=database_url)
+def test_prepare_seeds_once(bare_engine: Engine, empty_database_url: str) -> None:
+    settings = Settings(database_url=empty_database_url)
     first = prepare(bare_engine, settings)
     assert first
     assert prepare(bare_engine, settings) == []
 
 
-def test_cli_migrate_brings_an_empty_database_to_head(database_url: str) -> None:
-    env = {"DATABASE_URL": database_url, "ADMIN_TOKEN": ADMIN_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
+def test_cli_migrate_brings_an_empty_database_to_head(empty_database_url: str) -> None:
+    env = {
+        "DATABASE_URL": empty_database_url,
+        "ADMIN_TOKEN": ADMIN_TOKEN,
+        "PUBLIC_BASE_URL": BASE_URL,
+    }
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "migrate"],
         env={**os.environ, **env},
@@ -108,7 +112,7 @@ def test_cli_migrate_brings_an_empty_database_to_head(database_url: str) -> None
     )
     assert result.returncode == 0, result.stderr
     assert "current schema" in result.stdout
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     try:
         assert _differences(engine) == []
         assert set(inspect(engine).get_table_names()) >= TABLES
