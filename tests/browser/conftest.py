@@ -45,8 +45,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.update({"DATABASE_URL": f"sqlite:///{db}", "ADMIN_TOKEN": TOKEN})
     log = (db.parent / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-        + ["--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            f"{port}",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
