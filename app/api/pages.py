@@ -88,6 +88,11 @@ class MeetingView:
         return self.public.status == MeetingStatus.cancelled
 
     @property
+    def title_names_group(self) -> bool:
+        """Default titles already name the group: no need to say it twice."""
+        return self.group_label.split(" (")[0] in self.public.title
+
+    @property
     def status_label(self) -> str:
         return MEETING_STATUS_LABELS[self.public.status]
 
