@@ -6,6 +6,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 
 class TooManyFailures(Exception):
@@ -17,7 +18,14 @@ class TooManyFailures(Exception):
 class AuthLimiter:
     """After `max_failures` bad tokens within `window` seconds, a client waits out the window."""
 
-    def __init__(self, max_failures: int = 10, window: float = 60.0, max_clients: int = 10_000):
+    def __init__(
+        self,
+        max_failures: int = 10,
+        window: float = 60.0,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._clock = clock
         self._max = max_failures
         self._window = window
         self._max_clients = max_clients
@@ -25,7 +33,7 @@ class AuthLimiter:
         self._lock = threading.Lock()
 
     def check(self, client: str) -> None:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             failures = self._failures.get(client)
             if failures is None:
@@ -41,4 +49,4 @@ class AuthLimiter:
         with self._lock:
             if client not in self._failures and len(self._failures) >= self._max_clients:
                 self._failures.pop(next(iter(self._failures)))
-            self._failures.setdefault(client, deque()).append(time.monotonic())
+            self._failures.setdefault(client, deque()).append(self._clock())

@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: an oversized body is refused before any other work is done.
     middleware.install(app, settings)
     for module in (health, groups, meetings, changes, feeds, pages):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=middleware.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
     # Added last, so outermost: counts and logs every answer, refusals included.
     observability.install(app, settings.log_format)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
@@ -15,6 +19,7 @@ from app.config import Settings
 log = logging.getLogger("u4ssc.middleware")
 
 REFERRER_POLICY = "strict-origin-when-cross-origin"
+UNREADABLE_BODY = "the body is not JSON text: send UTF-8 encoded JSON"
 
 
 def content_security_policy(public_base_url: str | None = None) -> str:
@@ -28,6 +33,22 @@ def content_security_policy(public_base_url: str | None = None) -> str:
         "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
         f"base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
+
+
+class Refusal(BaseModel):
+    """The shape of a refusal the guards give: what went wrong, in words."""
+
+    detail: str
+
+
+# What any route may answer because of the guards, declared once for the OpenAPI document.
+GUARD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": Refusal, "description": "The request body is larger than MAX_BODY_BYTES"},
+    503: {
+        "model": Refusal,
+        "description": "The database refuses for now (read-only, disk full, unreachable)",
+    },
+}
 
 
 class BodyTooLarge(Exception):
@@ -169,6 +190,16 @@ def install(app: FastAPI, settings: Settings) -> None:
         log.warning("storage fault on %s %s: %s", request.method, request.url.path, exc.orig)
         return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "30"})
 
+    async def unreadable_body(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        # FastAPI answers a JSON body it cannot even decode (not UTF-8) with a bare 400; to a
+        # client that is a malformed body like any other, so it gets the same 422.
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            detail = [{"loc": ["body"], "msg": UNREADABLE_BODY, "type": "json_invalid"}]
+            return JSONResponse({"detail": detail}, status_code=422)
+        return await http_exception_handler(request, exc)
+
+    app.add_exception_handler(StarletteHTTPException, unreadable_body)
     app.add_exception_handler(OperationalError, storage_fault)
     # PostgreSQL reports a read-only transaction (a hot standby) as an InternalError.
     app.add_exception_handler(InternalError, storage_fault)

@@ -15,7 +15,10 @@ router = APIRouter(prefix="/api/changes", tags=["changes"])
 @router.get(
     "",
     response_model=ChangesPublic,
-    responses={401: {"description": "No valid token"}},
+    responses={
+        401: {"description": "No valid token"},
+        429: {"description": "Too many invalid tokens from this client; see Retry-After"},
+    },
     summary="Every write, newest first (token required)",
 )
 def read_changes(

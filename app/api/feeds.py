@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -14,6 +14,19 @@ from app.db import SessionDep
 from app.publishing import FeedSelection, RenderedFeed
 
 router = APIRouter(tags=["feeds"])
+
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+
+
+def _get_and_head(path: str, **options: Any) -> Callable[[_Endpoint], _Endpoint]:
+    """GET and HEAD as two routes: one route with both methods gives both operations one
+    operationId, which makes the OpenAPI document invalid."""
+
+    def register(endpoint: _Endpoint) -> _Endpoint:
+        router.head(path, **options)(endpoint)
+        return router.get(path, **options)(endpoint)
+
+    return register
 
 ICS = "text/calendar; charset=utf-8"
 FEED_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -109,9 +122,8 @@ def _serve(
     return feed_response(rendered, request.headers, request.method, max_age)
 
 
-@router.api_route(
+@_get_and_head(
     "/calendar.ics",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses=FEED_RESPONSES,
     summary="Every meeting, or a combined feed of chosen groups",
@@ -134,9 +146,8 @@ def read_calendar(
     return _serve(request, session, service, ctx, settings, selection)
 
 
-@router.api_route(
+@_get_and_head(
     "/groups/{slug}/calendar.ics",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={**FEED_RESPONSES, 404: {"description": "No group with that slug"}},
     summary="One group's feed; a thematic group's includes its working groups",
@@ -156,9 +167,8 @@ def read_group_calendar(
     return _serve(request, session, service, ctx, settings, selection)
 
 
-@router.api_route(
+@_get_and_head(
     "/meetings/{uid}.ics",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={**FEED_RESPONSES, 404: {"description": "No meeting with that uid"}},
     summary="One meeting, for 'add to calendar'",

@@ -52,7 +52,11 @@ def read_group(slug: str, session: SessionDep, base: BaseUrlDep, response: Respo
     "",
     response_model=GroupPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={401: {"description": "No valid token"}, 409: {"description": "Slug taken"}},
+    responses={
+        401: {"description": "No valid token"},
+        409: {"description": "Slug taken"},
+        429: {"description": "Too many invalid tokens from this client; see Retry-After"},
+    },
     summary="Create a group",
 )
 def create_group(
@@ -73,6 +77,7 @@ def create_group(
     responses={
         **NOT_FOUND,
         401: {"description": "No valid token"},
+        429: {"description": "Too many invalid tokens from this client; see Retry-After"},
         412: {"description": "Stale If-Match"},
     },
     summary="Change a group: status and its note, leaders, scope, publications, notes",
@@ -87,6 +92,8 @@ def update_group(
     if_match: IfMatch = None,
 ) -> GroupPublic:
     if not body.model_fields_set:
-        raise HTTPException(422, detail="the body names no field to change")
+        # A list, like every other 422, so that the declared error shape holds.
+        empty = {"loc": ["body"], "msg": "the body names no field to change", "type": "value_error"}
+        raise HTTPException(422, detail=[empty])
     crud.update_group(session, slug, body, actor, if_match)
     return _public(session, slug, base, response)

@@ -18,6 +18,7 @@ router = APIRouter(prefix="/api/meetings", tags=["meetings"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No meeting with that uid"}}
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid token"},
+    429: {"description": "Too many invalid tokens from this client; see Retry-After"},
     412: {"description": "If-Match does not match the current ETag"},
 }
 
@@ -82,7 +83,10 @@ def read_meeting(
     "",
     response_model=MeetingPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={401: {"description": "No valid token"}},
+    responses={
+        401: {"description": "No valid token"},
+        429: {"description": "Too many invalid tokens from this client; see Retry-After"},
+    },
     summary="Add a meeting",
 )
 def create_meeting(
@@ -113,7 +117,9 @@ def update_meeting(
     if_match: IfMatch = None,
 ) -> MeetingPublic:
     if not body.model_fields_set:
-        raise HTTPException(422, detail="the body names no field to change")
+        # A list, like every other 422, so that the declared error shape holds.
+        empty = {"loc": ["body"], "msg": "the body names no field to change", "type": "value_error"}
+        raise HTTPException(422, detail=[empty])
     crud.update_meeting(session, uid, body, actor, if_match)
     return _public(session, uid, base, response)
 
