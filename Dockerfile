@@ -1,5 +1,5 @@
 # The U4SSC meeting calendar as one image: a build stage makes the virtual environment, the
-# runtime stage carries only Python and that environment. SQLite on /data by default.
+# runtime carries only Debian's Python and that environment. SQLite on /data by default.
 
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
@@ -18,18 +18,28 @@ COPY app/ app/
 # project is installed rather than checked out.
 COPY seed/action-plan.yaml app/seed/action-plan.yaml
 RUN pip install --no-deps . \
-    && pip uninstall -y pip \
+    && pip uninstall -y pip setuptools \
     && find /opt/venv -name __pycache__ -prune -exec rm -rf {} +
 
-FROM debian:bookworm-slim
+# The runtime file system: Debian's Python and the environment, nothing else. The last stage
+# copies it whole into one layer, so that what the base image keeps and this stage removes
+# (apt's caches and lists, documentation) takes no room in the image.
+FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 \
-    && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/*
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/cache/debconf/*-old /var/log/* \
+        /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/*
 RUN groupadd --system --gid 10001 u4ssc \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home u4ssc \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home \
+        --shell /usr/sbin/nologin u4ssc \
     && mkdir -p /data && chown 10001:10001 /data
 COPY --from=build /opt/venv /opt/venv
-ENV PATH=/opt/venv/bin:$PATH \
+
+FROM scratch
+COPY --from=runtime / /
+ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DATABASE_URL=sqlite:////data/u4ssc-calendar.db \
@@ -39,6 +49,7 @@ USER 10001:10001
 WORKDIR /data
 VOLUME /data
 EXPOSE 8000
+STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), timeout=4)"]
 CMD ["u4ssc-calendar", "serve", "--host", "0.0.0.0"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import getpass
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ def _serve(args: argparse.Namespace, engine: Engine) -> int:
     # Migrate and seed before binding the port: an unreachable database is then one clear line
     # (see main), not a start-up traceback; each worker's own start-up finds nothing left to do.
     prepare(engine, settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.main:app",
         host=args.host,
         port=args.port or settings.port,
@@ -58,6 +59,17 @@ def _serve(args: argparse.Namespace, engine: Engine) -> int:
         # With JSON logs the app writes one line per request itself.
         access_log=settings.log_format != "json",
     )
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                # uvicorn re-raises SIGTERM after a graceful stop, so the process would end
+                # "killed by signal"; a clean stop exits 0 for supervisors and orchestrators.
+                self._captured_signals.clear()
+
+    Server(config).run()
     return 0
 
 
