@@ -18,4 +18,10 @@ echo "== lint, format, types"
 .venv/bin/mypy app tests
 
 echo "== tests on SQLite"
-.venv/bin/pytest -q "$@"
+env -u TEST_DATABASE_URL .venv/bin/pytest -q "$@"
+
+echo "== tests on PostgreSQL"
+# A local server in ./.pg (installed with apt when missing); TEST_DATABASE_URL, when set, names
+# another one instead. Each test gets a database of its own there.
+TEST_DATABASE_URL=${TEST_DATABASE_URL:-$(scripts/postgres.sh)}
+TEST_DATABASE_URL=$TEST_DATABASE_URL .venv/bin/pytest -q "$@"
