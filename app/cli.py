@@ -144,6 +144,8 @@ def _meetings_add(args: argparse.Namespace, engine: Engine) -> int:
 
 def _meetings_move(args: argparse.Namespace, engine: Engine) -> int:
     patch = MeetingUpdate.model_validate(_times(args))
+    if not patch.model_fields_set:
+        raise crud.Invalid("move", "say what changes: --date, --start/--end, --all-day, --title...")
     with write_session(engine) as session:
         crud.update_meeting(session, args.uid, patch, _actor())
         _print_meeting(session, args.uid)
@@ -320,8 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ValidationError as exc:
         for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"]) or "input"
-            print(f"error: {where}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+            message = error["msg"].removeprefix("Value error, ")
+            # A check of the whole meeting names its field at the start of the message.
+            where = ".".join(str(p) for p in error["loc"])
+            print(f"error: {where}: {message}" if where else f"error: {message}", file=sys.stderr)
         return 1
     except (OperationalError, OSError) as exc:
         cause = exc.orig if isinstance(exc, OperationalError) else exc
