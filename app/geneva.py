@@ -220,7 +220,8 @@ def vtimezone_lines(zone_name: str, from_year: int) -> tuple[str, ...]:
     transitions = _transitions(tz)
     observances = _observances(transitions)
     start = datetime(from_year, 1, 1)
-    kept = [o for o in observances if o.last.utc >= start]
+    # Open-ended rules go on past pytz's last table year (2037): a later from_year keeps them.
+    kept = [o for o in observances if o.open_ended or o.last.utc >= start]
     earlier = [t for t in transitions if t.utc < start]
     if earlier:
         # The change in force on 1 January of from_year must be there for times after it.
