@@ -50,7 +50,7 @@ def _same_calendar_year(year: int) -> int:
 
 
 def localize(day: date, clock: time, zone_name: str = GENEVA) -> datetime:
-    """Wall-clock `day clock` in `zone_name` as an aware datetime; refuses skipped or repeated times."""
+    """Wall-clock `day clock` in `zone_name`, aware; refuses skipped or repeated times."""
     tz = zone(zone_name)
     proxy_year = _same_calendar_year(day.year)
     naive = datetime.combine(day.replace(year=proxy_year), clock)
@@ -74,7 +74,7 @@ def localize(day: date, clock: time, zone_name: str = GENEVA) -> datetime:
 
 
 def to_utc(day: date, clock: time, zone_name: str = GENEVA) -> datetime:
-    """The UTC instant of wall-clock `day clock` in `zone_name`; refuses skipped or repeated times."""
+    """The UTC instant of wall-clock `day clock` in `zone_name`; refuses skipped or repeated."""
     return localize(day, clock, zone_name).astimezone(UTC)
 
 
@@ -128,6 +128,7 @@ class _Observance:
     last: _Transition
     open_ended: bool
     yearly: bool
+    count: int = 1
 
 
 def _transitions(tz: pytz.BaseTzInfo) -> list[_Transition]:
@@ -139,13 +140,17 @@ def _transitions(tz: pytz.BaseTzInfo) -> list[_Transition]:
         offset_from = infos[i - 1][0]
         if offset_from == offset_to and infos[i - 1][2] == name:
             continue
+        # DAYLIGHT is where the clocks go forward, whatever tzdata calls it: negative DST
+        # (Europe/Dublin's winter) and a standard time moved forward (America/Nuuk 2023) as
+        # STANDARD make dateutil (vobject) misplace the switch by an hour.
+        is_dst = offset_to > offset_from or (offset_to == offset_from and dst > timedelta(0))
         found.append(
             _Transition(
                 utc=times[i].replace(tzinfo=None),
                 offset_from=offset_from,
                 offset_to=offset_to,
                 name=name,
-                is_dst=dst != timedelta(0),
+                is_dst=is_dst,
             )
         )
     return found
@@ -171,7 +176,9 @@ def _observances(transitions: list[_Transition]) -> list[_Observance]:
             run[-1].utc.year >= _LAST_TRANSITION_YEAR and last_year >= _LAST_TRANSITION_YEAR
         )
         observances.append(
-            _Observance(run[0], run[-1], open_ended, yearly=len(run) > 1 or open_ended)
+            _Observance(
+                run[0], run[-1], open_ended, yearly=len(run) > 1 or open_ended, count=len(run)
+            )
         )
     return observances
 
@@ -193,12 +200,17 @@ def _observance_lines(obs: _Observance) -> list[str]:
         "BEGIN:" + ("DAYLIGHT" if first.is_dst else "STANDARD"),
         f"DTSTART:{first.local_onset:%Y%m%dT%H%M%S}",
     ]
+    # Every observance has an RRULE, bounded by COUNT: the strict `ical` package ignores an
+    # observance that has only a DTSTART, it cannot read a UTC UNTIL against the floating
+    # DTSTART, and dateutil (vobject) compares UNTIL with naive local onsets.
     if obs.yearly:
         month, weekday, week, _ = first.rule
         rrule = f"RRULE:FREQ=YEARLY;BYMONTH={month};BYDAY={week}{_DAYS[weekday]}"
         if not obs.open_ended:
-            rrule += f";UNTIL={obs.last.utc:%Y%m%dT%H%M%SZ}"
-        lines.append(rrule)
+            rrule += f";COUNT={obs.count}"
+    else:
+        rrule = "RRULE:FREQ=YEARLY;COUNT=1"
+    lines.append(rrule)
     lines += [
         f"TZNAME:{first.name}",
         f"TZOFFSETFROM:{_offset(first.offset_from)}",
@@ -237,6 +249,7 @@ def vtimezone_lines(zone_name: str, from_year: int) -> tuple[str, ...]:
         lines = [
             "BEGIN:STANDARD",
             "DTSTART:19700101T000000",
+            "RRULE:FREQ=YEARLY;COUNT=1",
             f"TZNAME:{name}",
             f"TZOFFSETFROM:{_offset(offset)}",
             f"TZOFFSETTO:{_offset(offset)}",
