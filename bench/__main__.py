@@ -268,6 +268,7 @@ def _ms(value: str) -> float:
 
 def wrk(url: str, duration: int, headers: dict[str, str] | None = None, auth: str = "") -> Rate:
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency"]
+    command += ["--timeout", "30s"]  # Radicale takes seconds per large collection
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     if auth:
