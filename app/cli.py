@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -327,6 +328,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = ".".join(str(p) for p in error["loc"])
             print(f"error: {where}: {message}" if where else f"error: {message}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader stopped early (`u4ssc-calendar changes | head`): not a failure of ours.
+        # Point stdout at /dev/null so that the flush at exit does not complain again.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (OperationalError, OSError) as exc:
         cause = exc.orig if isinstance(exc, OperationalError) else exc
         reason = str(cause or exc).strip().splitlines()[0]

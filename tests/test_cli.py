@@ -360,3 +360,20 @@ def test_export_then_import_into_an_empty_database(
     with api(copy) as client:
         assert client.get("/calendar.ics").content == feed
     assert ok(capsys, "import", str(exported)).strip() == "0 change(s)"
+
+
+def test_a_reader_that_stops_early_is_not_an_error(database: str) -> None:
+    """`u4ssc-calendar changes | head`: the pipe closes before the command writes."""
+    script = Path(sys.executable).with_name("u4ssc-calendar")
+    env = {**os.environ, "DATABASE_URL": database}
+    process = subprocess.Popen(
+        [str(script), "changes", "--limit", "1000"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, err
+    assert "error" not in err and "Traceback" not in err
