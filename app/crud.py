@@ -264,6 +264,10 @@ def update_group(
     check_if_match(if_match, group_etag(group))
     before = group_snapshot(session, group)
     changes = patch.model_dump(exclude_unset=True)
+    for listed in ("leaders", "notes", "publications"):
+        # null empties a list; as stored (and compared) that is [].
+        if listed in changes and changes[listed] is None:
+            changes[listed] = []
     for required in ("name", "status"):
         if required in changes and changes[required] is None:
             raise Invalid(required, "must not be null")

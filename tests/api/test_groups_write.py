@@ -314,3 +314,14 @@ def test_a_stale_if_match_on_a_group_is_412(client: TestClient) -> None:
     )
     assert fresh.status_code == 200, fresh.text
     assert client.get(f"/api/groups/{WG}").headers["ETag"] == fresh.headers["ETag"]
+
+
+def test_null_for_an_empty_list_changes_nothing(client: TestClient) -> None:
+    before = client.get(f"/api/groups/{WG}")
+    assert (before.json()["notes"], before.json()["publications"]) == ([], [])
+    response = client.patch(
+        f"/api/groups/{WG}", json={"notes": None, "publications": None}, headers=AUTH
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] == before.headers["ETag"]
+    assert response.json() == before.json()
