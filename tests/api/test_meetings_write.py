@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -495,3 +497,53 @@ def test_crud_functions_raise_the_same_errors_without_http(engine: Engine) -> No
             crud.cancel_meeting(session, SEEDED, "test", if_match=stale)
         with pytest.raises(crud.NotFound):
             crud.cancel_meeting(session, "nope", "test")
+
+
+# --- no input gives a 500 -----------------------------------------------------------------------
+
+_FIELDS = ["group", "title", "date", "start_time", "end_time", "timezone", "status"]
+_FIELDS += ["description", "join_url", "sequence", "uid"]
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "2024-03-31",
+            "2024-10-27",
+            "2023-02-29",
+            "0001-01-01",
+            "9999-12-31",
+            "02:30",
+            "24:00",
+            "23:59",
+            "00:00",
+            "Europe/Zurich",
+            "Pacific/Kiritimati",
+            "America/St_Johns",
+            "ai-in-cities-wg2",
+            "digital-wellbeing",
+            "cancelled",
+        ]
+    ),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+_BODIES = st.dictionaries(st.sampled_from(_FIELDS), _VALUES, max_size=6)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=_BODIES, method=st.sampled_from(["POST", "PATCH"]))
+def test_no_meeting_body_gives_a_500(client: TestClient, body: dict[str, Any], method: str) -> None:
+    url = "/api/meetings" if method == "POST" else f"/api/meetings/{SEEDED}"
+    response = client.request(method, url, json=body, headers=AUTH)
+    assert response.status_code in (200, 201, 409, 422), (body, response.text)
+    if response.status_code >= 400:
+        assert_error(response, response.status_code)
+    assert client.get(f"/meetings/{SEEDED}.ics").status_code == 200
