@@ -432,6 +432,10 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def _ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:,.0f}" if theirs > 0 else "n/a (no request completed)"
+
+
 def write_results(
     path: Path,
     args: argparse.Namespace,
@@ -462,14 +466,12 @@ def write_results(
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for n, r in renders.items():
+        traced = f"{r['traced_peak_mb']:,.0f} MB" if r["traced_peak_mb"] >= 0 else "not traced"
         lines.append(
             f"| {n:,} | {r['events']:,} | {r['body_bytes'] / 1024:,.0f} KB"
             f" | {r['gzip_bytes'] / 1024:,.0f} KB | {r['cold_s'] * 1000:,.0f} ms"
             f" | {r['rerender_s'] * 1000:,.1f} ms | {r['rerendered_events']}"
-            f" | {r['traced_peak_mb']:,.0f} MB | {r['rss_peak_mb']:,.0f} MB"
-            if r["traced_peak_mb"] >= 0
-            else f" | not traced | {r['rss_peak_mb']:,.0f} MB"
-            f" (at start {r['rss_before_mb']:,.0f} MB) |"
+            f" | {traced} | {r['rss_peak_mb']:,.0f} MB (at start {r['rss_before_mb']:,.0f} MB) |"
         )
     lines += [
         "",
@@ -498,8 +500,7 @@ def write_results(
             r, n = row["radicale"], row["n"]
             lines.append(
                 f"| {n:,} | {r.rps:,.1f} | {r.p50_ms:.0f} ms | {r.p99_ms:.0f} ms"
-                f" | {service_feed.get(n, 0) / max(r.rps, 1e-9):,.0f}"
-                f" | {nginx_feed.get(n, 0) / max(r.rps, 1e-9):,.0f} |"
+                f" | {_ratio(service_feed.get(n, 0), r.rps)} | {_ratio(nginx_feed.get(n, 0), r.rps)} |"
             )
     notes = BENCH / "NOTES.md"
     if notes.exists():
