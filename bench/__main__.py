@@ -500,7 +500,8 @@ def write_results(
             r, n = row["radicale"], row["n"]
             lines.append(
                 f"| {n:,} | {r.rps:,.1f} | {r.p50_ms:.0f} ms | {r.p99_ms:.0f} ms"
-                f" | {_ratio(service_feed.get(n, 0), r.rps)} | {_ratio(nginx_feed.get(n, 0), r.rps)} |"
+                f" | {_ratio(service_feed.get(n, 0), r.rps)}"
+                f" | {_ratio(nginx_feed.get(n, 0), r.rps)} |"
             )
     notes = BENCH / "NOTES.md"
     if notes.exists():
