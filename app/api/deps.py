@@ -1,4 +1,4 @@
-"""What routes receive by dependency: settings, the base URL, the writer's name, the feed service."""
+"""What routes receive by dependency: settings, base URL, the writer's name, the feed service."""
 
 from __future__ import annotations
 
