@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from functools import lru_cache
@@ -241,6 +241,11 @@ def vtimezone_lines(zone_name: str, from_year: int) -> tuple[str, ...]:
         if not any(
             o.first.utc <= last.utc <= o.last.utc and o.first.kind == last.kind for o in kept
         ):
+            if abs(last.offset_to - last.offset_from) >= timedelta(hours=12):
+                # Only the offset it sets matters here, and a jump across the date line
+                # (Pacific/Palau 1901: -15:02 to +09:00) is a day that dateutil (vobject) and
+                # `ical` refuse as a DST shift.
+                last = replace(last, offset_from=last.offset_to)
             kept.append(_Observance(last, last, open_ended=False, yearly=False))
     if not kept:
         offset = tz.utcoffset(datetime(from_year, 1, 1))

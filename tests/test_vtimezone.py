@@ -209,3 +209,14 @@ def test_geneva_wall_clock_to_utc(day: dt.date, clock: dt.time, utc: dt.datetime
 def test_wall_clock_in_a_transition_is_refused(day: dt.date, clock: dt.time, words: str) -> None:
     with pytest.raises(geneva.WallClockError, match=words):
         geneva.to_utc(day, clock)
+
+
+@pytest.mark.parametrize("name", ["Pacific/Palau", "Pacific/Kiritimati", "Asia/Tokyo"])
+def test_zone_settled_long_ago_reads_right_in_every_engine(name: str) -> None:
+    """A zone whose last change came before from_year: Palau's was from local mean time across
+    the date line (a day's jump that dateutil and `ical` refused), and `ical` ignored an
+    observance that had a DTSTART and no RRULE (Tokyo read as UTC)."""
+    reference = tzdata_zone(name)
+    document = vtimezone_document(name, 2020)
+    for zone in (dateutil_zone(document, name), icalendar_zone(document), ical_zone(document)):
+        assert offsets_differing(zone, reference, near_transitions(reference)) == []
