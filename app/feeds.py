@@ -232,6 +232,13 @@ def zones_needed(meetings: Iterable[Meeting]) -> dict[str, int]:
     return zones
 
 
+def calendar_zone(zones: Iterable[str]) -> str:
+    """The calendar's X-WR-TIMEZONE: Geneva's, unless its events all use other zones; clients
+    that honour it must not get a zone none of the events is in."""
+    used = sorted(zones)
+    return geneva.GENEVA if not used or geneva.GENEVA in used else used[0]
+
+
 def render_calendar(
     header: FeedHeader, ctx: FeedContext, zones: dict[str, int], events: Sequence[str]
 ) -> bytes:
@@ -246,7 +253,7 @@ def render_calendar(
         _text("X-WR-CALNAME", header.name),
         _text("DESCRIPTION", header.description),
         _text("X-WR-CALDESC", header.description),
-        _line("X-WR-TIMEZONE", geneva.GENEVA),
+        _line("X-WR-TIMEZONE", calendar_zone(zones)),
         _line("REFRESH-INTERVAL;VALUE=DURATION", refresh),
         _line("X-PUBLISHED-TTL", refresh),
         _line("SOURCE;VALUE=URI", header.source_url),

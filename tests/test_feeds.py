@@ -150,10 +150,12 @@ def test_a_meeting_in_another_zone_carries_that_zone(
     assert "DTSTART;TZID=America/New_York:20240310T100000\r\n" in text
     assert "TZID:America/New_York\r\n" in text
     assert "TZID:Europe/Zurich\r\n" not in text  # only the zones its events use
+    assert "X-WR-TIMEZONE:America/New_York\r\n" in text  # never a zone no event is in
     (event,) = agreed_events(data)
     assert event.start == "2024-03-10T14:00:00Z"  # EDT, UTC-4, from 03:00 that morning
     global_feed = feed(client, "/calendar.ics").decode()
     assert global_feed.count("BEGIN:VTIMEZONE") == 2
+    assert "X-WR-TIMEZONE:Europe/Zurich\r\n" in global_feed
 
 
 def test_all_day_meetings_are_dates_and_transparent(
