@@ -379,3 +379,14 @@ def test_ics_check_passes_feeds_served_over_http(database_url: str, tmp_path: Pa
     env = {"DATABASE_URL": database_url, "ADMIN_TOKEN": ADMIN_TOKEN, "PUBLIC_BASE_URL": BASE_URL}
     with running_servers(env, tmp_path) as (server,):
         _ics_check(*(server.url + path for path in FEEDS))
+
+
+def test_every_group_and_meeting_links_its_feed_and_webcal_twin(client: TestClient) -> None:
+    groups = client.get("/api/groups", params={"limit": 1000}).json()["data"]
+    for item in [*groups, *all_meetings(client)]:
+        url, webcal = item["feed_url"], item["webcal_url"]
+        assert url.startswith(f"{BASE_URL}/") and url.endswith(".ics")
+        assert webcal == "webcal://" + url.removeprefix("https://")
+        served = client.get(url.removeprefix(BASE_URL))
+        assert served.status_code == 200
+        assert served.headers["content-type"] == "text/calendar; charset=utf-8"
