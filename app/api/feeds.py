@@ -28,6 +28,7 @@ def _get_and_head(path: str, **options: Any) -> Callable[[_Endpoint], _Endpoint]
 
     return register
 
+
 ICS = "text/calendar; charset=utf-8"
 FEED_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/calendar": {}}, "description": "An iCalendar feed"},
