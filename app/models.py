@@ -9,7 +9,7 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -100,8 +100,20 @@ ShortText = Annotated[str, Field(max_length=200), AfterValidator(_single_line)]
 LongText = Annotated[str, Field(max_length=10_000), AfterValidator(_multi_line)]
 Slug = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_slug)]
 Url = Annotated[str, Field(max_length=2000), AfterValidator(_url)]
+
+
+def _iso_date(value: object) -> object:
+    # Pydantic would read 0 or "0" as 1970-01-01 (a Unix time): a date is written YYYY-MM-DD.
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
 Zone = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
 WallClock = Annotated[time, AfterValidator(_minutes)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Code = Annotated[str, Field(pattern=r"^WG[1-9][0-9]?$")]
 
 
@@ -313,7 +325,7 @@ class MeetingFields(BaseModel):
 
     group: Slug
     title: ShortText | None = None
-    date: dt.date
+    date: IsoDate
     start_time: WallClock | None = None
     end_time: WallClock | None = None
     timezone: Zone = geneva.GENEVA
@@ -349,7 +361,7 @@ class MeetingUpdate(BaseModel):
 
     group: Slug | None = None
     title: ShortText | None = None
-    date: dt.date | None = None
+    date: IsoDate | None = None
     start_time: WallClock | None = None
     end_time: WallClock | None = None
     timezone: Zone | None = None

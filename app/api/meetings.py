@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
@@ -10,7 +9,14 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from app import crud
 from app.api.deps import MAX_LIST_PARAMS, BaseUrlDep, IfMatch, WriterDep
 from app.db import SessionDep, WriteSessionDep
-from app.models import MeetingCreate, MeetingPublic, MeetingsPublic, MeetingStatus, MeetingUpdate
+from app.models import (
+    IsoDate,
+    MeetingCreate,
+    MeetingPublic,
+    MeetingsPublic,
+    MeetingStatus,
+    MeetingUpdate,
+)
 from app.public import meeting_public
 
 router = APIRouter(prefix="/api/meetings", tags=["meetings"])
@@ -45,8 +51,8 @@ def read_meetings(
     session: SessionDep,
     base: BaseUrlDep,
     group: GroupParam = [],  # noqa: B006 - FastAPI copies defaults
-    start: Annotated[dt.date | None, Query(description="From this Geneva date on")] = None,
-    end: Annotated[dt.date | None, Query(description="Up to this Geneva date, inclusive")] = None,
+    start: Annotated[IsoDate | None, Query(description="From this Geneva date on")] = None,
+    end: Annotated[IsoDate | None, Query(description="Up to this Geneva date, inclusive")] = None,
     status: MeetingStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

@@ -97,6 +97,8 @@ def test_unknown_slug_and_uid_are_404(client: TestClient) -> None:
     ("query", "field"),
     [
         ("start=2023-02-30", "start"),
+        ("start=0", "start"),
+        ("end=1700000000", "end"),
         ("end=yesterday", "end"),
         ("start=2023-08-01&end=2023-07-01", "end"),
         ("limit=0", "limit"),
