@@ -129,6 +129,7 @@ class FeedService:
     _feeds: OrderedDict[tuple[object, ...], RenderedFeed] = field(default_factory=OrderedDict)
     _bytes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _inflight: dict[tuple[object, ...], threading.Lock] = field(default_factory=dict)
 
     def feed(
         self,
@@ -143,9 +144,23 @@ class FeedService:
         cached = self.cached(selection, ctx, cutoff, revision)
         if cached is not None:
             return cached
-        rendered = self._render(session, selection, ctx, cutoff)
-        self._store((selection, revision, cutoff, ctx), rendered)
-        return rendered
+        # Single flight: after a write, many pollers miss at once; one renders, the rest wait
+        # for its result instead of rendering the same feed side by side.
+        key = (selection, revision, cutoff, ctx)
+        with self._lock:
+            flight = self._inflight.setdefault(key, threading.Lock())
+        try:
+            with flight:
+                cached = self.cached(selection, ctx, cutoff, revision)
+                if cached is not None:
+                    return cached
+                rendered = self._render(session, selection, ctx, cutoff)
+                self._store(key, rendered)
+                return rendered
+        finally:
+            with self._lock:
+                if self._inflight.get(key) is flight:
+                    del self._inflight[key]
 
     def cached(
         self,
