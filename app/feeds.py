@@ -54,6 +54,8 @@ def escape_text(value: str) -> str:
 def fold(line: str) -> str:
     """Fold a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 sequence and never
     right after a backslash, since some clients unfold escapes badly."""
+    if len(line) <= 75 and line.isascii():
+        return line
     data = line.encode("utf-8")
     if len(data) <= 75:
         return line
@@ -74,7 +76,10 @@ def fold(line: str) -> str:
 
 
 def _line(name: str, value: str) -> str:
-    return fold(f"{name}:{value}") + CRLF
+    line = f"{name}:{value}"
+    if len(line) <= 75 and line.isascii():  # most lines: skip the call
+        return line + CRLF
+    return fold(line) + CRLF
 
 
 def _text(name: str, value: str) -> str:
@@ -82,7 +87,18 @@ def _text(name: str, value: str) -> str:
 
 
 def _utc(instant: dt.datetime) -> str:
-    return instant.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    if instant.utcoffset():
+        instant = instant.astimezone(dt.UTC)
+    i = instant
+    return f"{i.year:04d}{i.month:02d}{i.day:02d}T{i.hour:02d}{i.minute:02d}{i.second:02d}Z"
+
+
+def _ymd(day: dt.date) -> str:
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
+def _hms(clock: dt.time) -> str:
+    return f"{clock.hour:02d}{clock.minute:02d}{clock.second:02d}"
 
 
 def _duration(delta: dt.timedelta) -> str:
@@ -94,8 +110,25 @@ def _duration(delta: dt.timedelta) -> str:
     return f"PT{hours}H{minutes}M" if hours else f"PT{minutes}M"
 
 
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 def _human_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    # Not strftime("%B"): month names must not follow the server's locale.
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def meeting_summary(meeting: Meeting, info: GroupInfo) -> str:
@@ -118,37 +151,85 @@ def _time_lines(meeting: Meeting) -> list[str]:
     """What DESCRIPTION says of when: the wall clock in its zone, and in UTC."""
     if meeting.start_time is None or meeting.end_time is None:
         return [f"Date: {_human_date(meeting.date)} (all day; the plan gives no time)"]
-    start = geneva.localize(meeting.date, meeting.start_time, meeting.timezone)
-    end = geneva.localize(meeting.date, meeting.end_time, meeting.timezone)
-    zone_label = "Geneva time" if meeting.timezone == geneva.GENEVA else meeting.timezone
-    offset = start.strftime("%z")
-    start_utc = start.astimezone(dt.UTC)
-    end_utc = end.astimezone(dt.UTC)
+    zone_name = meeting.timezone
+    start_utc, end_utc = meeting.start_utc, meeting.end_utc
+    if start_utc is None or end_utc is None:  # not derived yet: derive as crud would
+        start_utc = geneva.to_utc(meeting.date, meeting.start_time, zone_name)
+        end_utc = geneva.to_utc(meeting.date, meeting.end_time, zone_name)
+    # The instants are stored; reading the zone from UTC is much cheaper than localizing.
+    start = geneva.local(start_utc, zone_name)
+    minutes = int(start.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
+    sign = "-" if minutes < 0 else "+"
+    offset = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    zone_label = "Geneva time" if zone_name == geneva.GENEVA else zone_name
+    start_utc = start_utc.astimezone(dt.UTC)
+    end_utc = end_utc.astimezone(dt.UTC)
+    clock = meeting.start_time, meeting.end_time
     return [
-        f"Time: {_human_date(meeting.date)}, {start:%H:%M}-{end:%H:%M} {zone_label}"
-        f" ({start.tzname()}, UTC{offset[:3]}:{offset[3:]})",
-        f"UTC: {start_utc:%H:%M}-{end_utc:%H:%M} UTC ({_human_date(start_utc.date())})",
+        f"Time: {_human_date(meeting.date)}, {clock[0]:%H:%M}-{clock[1]:%H:%M} {zone_label}"
+        f" ({start.tzname()}, UTC{offset})",
+        f"UTC: {start_utc.hour:02d}:{start_utc.minute:02d}-{end_utc.hour:02d}:"
+        f"{end_utc.minute:02d} UTC ({_human_date(start_utc.date())})",
     ]
 
 
-def _description(meeting: Meeting, info: GroupInfo, page_url: str) -> str:
+@dataclass(frozen=True)
+class _GroupParts:
+    """What every event of one group says alike, rendered once per group version."""
+
+    summary_prefix: str
+    head: tuple[str, ...]
+    static_lines: str
+
+
+GroupPartsCache = dict[tuple[object, ...], _GroupParts]
+
+
+def _group_parts(info: GroupInfo, ctx: FeedContext, cache: GroupPartsCache | None) -> _GroupParts:
     group = info.group
-    parts = []
+    # Group ids and versions are only unique within one store: the cache is per feed service.
+    key = (group.id, group.version, info.parent.version if info.parent else 0, ctx)
+    parts = cache.get(key) if cache is not None else None
+    if parts is not None:
+        return parts
+    head = []
     if info.parent is not None:
-        parts.append(f"Thematic group: {info.parent.name}")
-        parts.append(f"Working group: {group.code} {group.name}".replace("None ", ""))
+        head.append(f"Thematic group: {info.parent.name}")
+        head.append(f"Working group: {group.code} {group.name}".replace("None ", ""))
     else:
-        parts.append(f"Thematic group: {group.name}")
+        head.append(f"Thematic group: {group.name}")
     if info.leaders:
         names = "; ".join(
             f"{leader.name} ({leader.affiliation})" if leader.affiliation else leader.name
             for leader in info.leaders
         )
-        parts.append(f"Leaders: {names}")
-    parts.extend(_time_lines(meeting))
-    if meeting.status == MeetingStatus.cancelled:
+        head.append(f"Leaders: {names}")
+    parts = _GroupParts(
+        summary_prefix=f"U4SSC {info.label}: ",
+        head=tuple(head),
+        static_lines="".join(
+            (
+                _text("LOCATION", "Online"),
+                "{url}",
+                _line("ORGANIZER;CN=U4SSC secretariat", f"mailto:{ctx.organizer_email}"),
+                _line("CATEGORIES", _categories(info)),
+                _line("CLASS", "PUBLIC"),
+            )
+        ),
+    )
+    if cache is not None:
+        if len(cache) > 4096:  # old versions of groups: drop them all, they rebuild cheaply
+            cache.clear()
+        cache[key] = parts
+    return parts
+
+
+def _description(meeting: Meeting, head: tuple[str, ...], page_url: str) -> str:
+    parts = [*head, *_time_lines(meeting)]
+    status = meeting.status
+    if status == MeetingStatus.cancelled:
         parts.append("Status: CANCELLED")
-    elif meeting.status == MeetingStatus.tentative:
+    elif status == MeetingStatus.tentative:
         parts.append("Status: tentative")
     if meeting.join_url:
         parts.append(f"Join: {meeting.join_url}")
@@ -170,48 +251,53 @@ def _categories(info: GroupInfo) -> str:
 
 
 def render_event(
-    meeting: Meeting, info: GroupInfo, ctx: FeedContext, alarm_minutes: int | None = None
+    meeting: Meeting,
+    info: GroupInfo,
+    ctx: FeedContext,
+    alarm_minutes: int | None = None,
+    group_parts: GroupPartsCache | None = None,
 ) -> str:
     """One VEVENT, CRLF-terminated lines, folded at 75 octets."""
-    page_url = meeting_page_url(ctx.base_url, info.slug, meeting.uid)
+    parts = _group_parts(info, ctx, group_parts)
+    uid = meeting.uid
+    status = meeting.status
+    page_url = meeting_page_url(ctx.base_url, info.slug, uid)
+    summary = parts.summary_prefix + (meeting.title or "e-meeting")
+    if status == MeetingStatus.cancelled:
+        summary = "Cancelled: " + summary
+    updated = _utc(meeting.updated_at)
     out = [
         "BEGIN:VEVENT" + CRLF,
-        _line("UID", f"{meeting.uid}@{ctx.uid_domain}"),
-        _line("DTSTAMP", _utc(meeting.updated_at)),
+        _line("UID", f"{uid}@{ctx.uid_domain}"),
+        _line("DTSTAMP", updated),
         _line("CREATED", _utc(meeting.created_at)),
-        _line("LAST-MODIFIED", _utc(meeting.updated_at)),
+        _line("LAST-MODIFIED", updated),
         _line("SEQUENCE", str(meeting.sequence)),
-        _line("STATUS", meeting.status.upper()),
-        _text("SUMMARY", meeting_summary(meeting, info)),
+        _line("STATUS", status.upper()),
+        _text("SUMMARY", summary),
     ]
-    all_day = meeting.start_time is None or meeting.end_time is None
+    day, start_time, end_time = meeting.date, meeting.start_time, meeting.end_time
+    all_day = start_time is None or end_time is None
     if all_day:
-        out.append(_line("DTSTART;VALUE=DATE", f"{meeting.date:%Y%m%d}"))
-        out.append(_line("DTEND;VALUE=DATE", f"{meeting.date + dt.timedelta(days=1):%Y%m%d}"))
-        out.append(_line("TRANSP", "TRANSPARENT"))
-        out.append(_line("X-MICROSOFT-CDO-ALLDAYEVENT", "TRUE"))
+        out.append(_line("DTSTART;VALUE=DATE", _ymd(day)))
+        out.append(_line("DTEND;VALUE=DATE", _ymd(day + dt.timedelta(days=1))))
+        out.append("TRANSP:TRANSPARENT" + CRLF)
+        out.append("X-MICROSOFT-CDO-ALLDAYEVENT:TRUE" + CRLF)
     else:
-        assert meeting.start_time is not None and meeting.end_time is not None
-        tzid = f"DTSTART;TZID={meeting.timezone}"
-        out.append(_line(tzid, f"{meeting.date:%Y%m%d}T{meeting.start_time:%H%M%S}"))
-        tzid = f"DTEND;TZID={meeting.timezone}"
-        out.append(_line(tzid, f"{meeting.date:%Y%m%d}T{meeting.end_time:%H%M%S}"))
-        out.append(_line("TRANSP", "OPAQUE"))
-    out += [
-        _text("LOCATION", "Online"),
-        _line("URL;VALUE=URI", page_url),
-        _line("ORGANIZER;CN=U4SSC secretariat", f"mailto:{ctx.organizer_email}"),
-        _line("CATEGORIES", _categories(info)),
-        _line("CLASS", "PUBLIC"),
-    ]
+        assert start_time is not None and end_time is not None
+        zone_name = meeting.timezone
+        out.append(_line(f"DTSTART;TZID={zone_name}", f"{_ymd(day)}T{_hms(start_time)}"))
+        out.append(_line(f"DTEND;TZID={zone_name}", f"{_ymd(day)}T{_hms(end_time)}"))
+        out.append("TRANSP:OPAQUE" + CRLF)
+    out.append(parts.static_lines.replace("{url}", _line("URL;VALUE=URI", page_url), 1))
     if meeting.join_url:
         out.append(_line("CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL=Join", meeting.join_url))
-    out.append(_text("DESCRIPTION", _description(meeting, info, page_url)))
-    if alarm_minutes is not None and not all_day and meeting.status != MeetingStatus.cancelled:
+    out.append(_text("DESCRIPTION", _description(meeting, parts.head, page_url)))
+    if alarm_minutes is not None and not all_day and status != MeetingStatus.cancelled:
         out += [
             "BEGIN:VALARM" + CRLF,
             _line("ACTION", "DISPLAY"),
-            _text("DESCRIPTION", meeting_summary(meeting, info)),
+            _text("DESCRIPTION", summary),
             _line(
                 "TRIGGER;RELATED=START",
                 "-" + _duration(dt.timedelta(minutes=alarm_minutes)) if alarm_minutes else "PT0S",
@@ -286,6 +372,7 @@ class EventCache:
 
     def __init__(self, max_entries: int = 200_000) -> None:
         self._entries: OrderedDict[tuple[object, ...], str] = OrderedDict()
+        self._group_parts: GroupPartsCache = {}
         self._max = max_entries
         self.hits = 0
         self.misses = 0
@@ -326,7 +413,7 @@ class EventCache:
             self._entries.move_to_end(key)
             return text
         self.misses += 1
-        text = render_event(meeting, info, ctx, alarm)
+        text = render_event(meeting, info, ctx, alarm, self._group_parts)
         self._entries[key] = text
         if len(self._entries) > self._max:
             self._entries.popitem(last=False)
@@ -334,3 +421,4 @@ class EventCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._group_parts.clear()

@@ -23,10 +23,19 @@ class WallClockError(ValueError):
 
 def zone(name: str) -> pytz.BaseTzInfo:
     """The IANA zone called `name`; ValueError with a clear message if there is none."""
+    found = _ZONES.get(name)
+    if found is not None:
+        return found
     try:
-        return pytz.timezone(name)
+        found = pytz.timezone(name)
     except (pytz.UnknownTimeZoneError, ValueError, AttributeError, UnicodeError) as exc:
         raise ValueError(f"unknown time zone {name!r}; use an IANA name such as {GENEVA}") from exc
+    if len(_ZONES) < 1024:  # bounded: only real zone names get here
+        _ZONES[name] = found
+    return found
+
+
+_ZONES: dict[str, pytz.BaseTzInfo] = {}
 
 
 def is_zone(name: str) -> bool:
@@ -70,7 +79,7 @@ def localize(day: date, clock: time, zone_name: str = GENEVA) -> datetime:
         return aware
     offset = aware.utcoffset()
     assert offset is not None
-    return datetime.combine(day, clock, tzinfo=dt_timezone(offset))
+    return datetime.combine(day, clock, tzinfo=dt_timezone(offset, aware.tzname() or ""))
 
 
 def to_utc(day: date, clock: time, zone_name: str = GENEVA) -> datetime:
@@ -86,7 +95,7 @@ def local(instant: datetime, zone_name: str = GENEVA) -> datetime:
     proxy = instant.astimezone(UTC).replace(year=instant.year - shift).astimezone(zone(zone_name))
     offset = proxy.utcoffset()
     assert offset is not None
-    return proxy.replace(year=proxy.year + shift, tzinfo=dt_timezone(offset))
+    return proxy.replace(year=proxy.year + shift, tzinfo=dt_timezone(offset, proxy.tzname() or ""))
 
 
 def local_date(instant: datetime, zone_name: str = GENEVA) -> date:

@@ -12,12 +12,13 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
+from functools import cached_property
 from typing import Any, cast
 
 from sqlalchemy import select as sql_select
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app import crud, feeds
 from app.db import current_revision
@@ -39,7 +40,6 @@ class FeedSelection:
 @dataclass(frozen=True)
 class RenderedFeed:
     body: bytes
-    gzipped: bytes
     etag: str
     last_modified: dt.datetime
     filename: str
@@ -52,9 +52,16 @@ class RenderedFeed:
     def last_modified_http(self) -> str:
         return format_datetime(self.last_modified, usegmt=True)
 
+    @cached_property
+    def gzipped(self) -> bytes:
+        """Compressed on first use: a write re-renders without paying for it, and a feed no
+        client asks gzip for never pays at all. Two racing threads compute the same bytes."""
+        return gzip.compress(self.body, compresslevel=_gzip_level(len(self.body)), mtime=0)
+
     @property
     def size(self) -> int:
-        return len(self.body) + len(self.gzipped)
+        # Counted as if compressed too (about a fifth of the body), before it is.
+        return len(self.body) + len(self.body) // 5
 
 
 class RevisionWatcher:
@@ -212,11 +219,13 @@ class FeedService:
         texts = [self.events.peek(row, index[row.group_id], ctx, alarm) for row in rows]
         # Whole meetings are loaded only for the events not cached at their version.
         missing = [row.id for row, text in zip(rows, texts, strict=True) if text is None]
+        # Plain rows, not ORM objects: rendering only reads them, and rows cost a tenth.
         loaded: dict[int | None, Meeting] = {}
+        table = cast(Any, Meeting).__table__
         for start in range(0, len(missing), 500):
             chunk = missing[start : start + 500]
-            for meeting in session.exec(select(Meeting).where(col(Meeting.id).in_(chunk))):
-                loaded[meeting.id] = meeting
+            for meeting in session.execute(sql_select(table).where(table.c.id.in_(chunk))):
+                loaded[meeting.id] = cast(Meeting, meeting)
         events = [
             text
             if text is not None
@@ -230,7 +239,6 @@ class FeedService:
         stamps = [row.updated_at for row in rows] + [index[g].group.updated_at for g in group_ids]
         return RenderedFeed(
             body=body,
-            gzipped=gzip.compress(body, compresslevel=_gzip_level(len(body)), mtime=0),
             etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
             last_modified=max(stamps, default=EPOCH),
             filename=filename,
