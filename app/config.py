@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     )
     admin_token: str | None = Field(
         default=None,
-        description="A bearer token accepted for writes. Unset and no issued tokens: writes are refused.",
+        description="A bearer token accepted for writes; unset and no issued token: no writes.",
     )
     public_base_url: str | None = Field(
         default=None,

@@ -7,13 +7,16 @@ meeting, another method) goes on to the FastAPI routes in app.api.feeds, which v
 render, fill the cache and answer errors exactly as documented. Only a selection those routes
 validated is ever in the cache, and the key holds the revision, so a hit is always right.
 
-It sits inside every other middleware (CORS, security headers, metrics), which therefore see
-and shape its answers exactly as they do the routes'.
+It is the outermost layer: on a hit it adds what the layers inside would have added (the
+security headers, CORS for a request with an Origin, the request metrics and log line), from
+the same constants, so that a poll pays for none of them. tests/test_fastpath.py checks that
+its answers equal the full stack's, header for header.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -25,9 +28,24 @@ from app.api.deps import MAX_LIST_PARAMS, base_url, feed_context
 from app.api.feeds import feed_answer
 from app.config import Settings
 from app.feeds import FeedContext
+from app.middleware import CORS_EXPOSE, SECURITY_HEADERS
 from app.publishing import FeedSelection, FeedService, cutoff_date
 
 _ALARM = re.compile(r"[0-9]{1,4}")
+_CORS_AND_SECURITY = (
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", ", ".join(CORS_EXPOSE).encode()),
+    *SECURITY_HEADERS,
+)
+
+
+def _route(path: str) -> str:
+    """The route template a feed URL stands for, as the metrics name it."""
+    if path == "/calendar.ics":
+        return path
+    return "/groups/{slug}/calendar.ics" if path.startswith("/groups/") else "/meetings/{uid}.ics"
+
+
 _WANTED = {b"if-none-match", b"if-modified-since", b"accept-encoding"}
 _MAX_CONTEXTS = 64
 
@@ -110,14 +128,29 @@ class FeedFastPath:
             await self.app(scope, receive, send)
             return
         headers: dict[str, str] = {}
+        cross_origin = False
         for name, value in scope["headers"]:
             if name in _WANTED:
                 headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+            elif name == b"origin":
+                cross_origin = True
+            elif name == b"cookie":
+                # CORS then answers with the caller's own origin: leave that to the full stack.
+                await self.app(scope, receive, send)
+                return
+        started = time.perf_counter()
         max_age = int(settings.refresh_interval.total_seconds())
         self.served += 1
         status, raw, body = feed_answer(rendered, headers, scope["method"], max_age)
-        await send({"type": "http.response.start", "status": status, "headers": raw})
+        # As CORSMiddleware does: Vary gains Origin on every answer, the CORS headers come
+        # with an Origin, the security headers always.
+        raw = [(k, v + b", Origin") if k == b"vary" else (k, v) for k, v in raw]
+        extra = _CORS_AND_SECURITY if cross_origin else SECURITY_HEADERS
+        await send({"type": "http.response.start", "status": status, "headers": [*raw, *extra]})
         await send({"type": "http.response.body", "body": body})
+        metrics = getattr(state, "metrics", None)
+        if metrics is not None:
+            metrics.record(scope, _route(scope["path"]), status, time.perf_counter() - started)
 
     def _context(self, scope: Scope, settings: Settings) -> FeedContext:
         """The routes' FeedContext for this request, built by the same functions, kept per

@@ -19,6 +19,13 @@ from app.config import Settings
 log = logging.getLogger("u4ssc.middleware")
 
 REFERRER_POLICY = "strict-origin-when-cross-origin"
+# What every answer carries (GuardMiddleware; the feed fast path adds the same).
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", REFERRER_POLICY.encode()),
+)
+# CORS: any origin may read feeds and the JSON API (CORSMiddleware; the fast path likewise).
+CORS_EXPOSE = ("ETag", "Last-Modified", "Content-Disposition")
 UNREADABLE_BODY = "the body is not JSON text: send UTF-8 encoded JSON"
 
 
@@ -150,10 +157,7 @@ class GuardMiddleware:
                     for k, v in message.get("headers", [])
                     if k.lower() not in (b"x-content-type-options", b"referrer-policy")
                 ]
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", REFERRER_POLICY.encode()),
-                ]
+                headers += SECURITY_HEADERS
                 if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
                     headers.append((b"content-security-policy", self.csp))
                 message = {**message, "headers": headers}

@@ -69,6 +69,25 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(FeedCollector(feed_service))
+        self.access_log: logging.Logger | None = None
+        # labels() looks its child up under a lock each time: keep the children at hand.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def record(self, scope: Scope, route: str, status: int, elapsed: float) -> None:
+        """Count and time one answer and, with JSON logs, write its line."""
+        method = str(scope.get("method", ""))
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
+        if self.access_log is not None:
+            self.access_log.info(_log_line(scope, method, status, elapsed))
 
 
 def configure_json_logs() -> logging.Logger:
@@ -119,18 +138,11 @@ class ObservabilityMiddleware:
     Only the method, path (never the query string, which may carry secrets), status, duration
     and client address are logged; headers, Authorization included, never are."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        metrics: Metrics,
-        routes: list[BaseRoute],
-        access_log: logging.Logger | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: list[BaseRoute]) -> None:
         self.app = app
         self._metrics = metrics
         self._routes = routes
         self._templates: list[tuple[re.Pattern[str], str]] | None = None
-        self._log = access_log
 
     def _route_templates(self) -> list[tuple[re.Pattern[str], str]]:
         # Built on first use: routes are complete once the application serves.
@@ -155,12 +167,8 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send_and_watch)
         finally:
             elapsed = time.perf_counter() - started
-            method = str(scope.get("method", ""))
             route = _route_template(scope, self._route_templates)
-            self._metrics.requests.labels(method, route, str(status)).inc()
-            self._metrics.latency.labels(method, route).observe(elapsed)
-            if self._log is not None:
-                self._log.info(_log_line(scope, method, status, elapsed))
+            self._metrics.record(scope, route, status, elapsed)
 
 
 def _log_line(scope: Scope, method: str, status: int, elapsed: float) -> str:
@@ -180,8 +188,6 @@ def install(app: FastAPI, log_format: str) -> None:
     """Metrics on app.state.metrics and, added last, the outermost middleware: it sees every
     answer, the guards' refusals included."""
     metrics = Metrics(lambda: app.state.feeds)
+    metrics.access_log = configure_json_logs() if log_format == "json" else None
     app.state.metrics = metrics
-    access_log = configure_json_logs() if log_format == "json" else None
-    app.add_middleware(
-        ObservabilityMiddleware, metrics=metrics, routes=app.router.routes, access_log=access_log
-    )
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, routes=app.router.routes)
