@@ -406,12 +406,10 @@ class EventCache:
         return text
 
     def get(self, meeting: Meeting, info: GroupInfo, ctx: FeedContext, alarm: int | None) -> str:
-        key = self.key(meeting, info, ctx, alarm)
-        text = self._entries.get(key)
+        text = self.peek(meeting, info, ctx, alarm)
         if text is not None:
-            self.hits += 1
-            self._entries.move_to_end(key)
             return text
+        key = self.key(meeting, info, ctx, alarm)
         self.misses += 1
         text = render_event(meeting, info, ctx, alarm, self._group_parts)
         self._entries[key] = text
