@@ -2,8 +2,9 @@
 
 Calendar apps poll the same few feeds over and over. A poll of a feed this process has
 rendered at the current data revision costs one revision check and a dictionary look-up here;
-anything else (a first request, a changed revision, a bad parameter, an unknown group or
-meeting, another method) goes on to the FastAPI routes in app.api.feeds, which validate,
+after a write, a group or global feed the routes validated before is re-rendered here, once.
+Anything else (a first request, a bad parameter, an unknown group or meeting, another method)
+goes on to the FastAPI routes in app.api.feeds, which validate,
 render, fill the cache and answer errors exactly as documented. Only a selection those routes
 validated is ever in the cache, and the key holds the revision, so a hit is always right.
 
@@ -124,6 +125,17 @@ class FeedFastPath:
         ctx = self._context(scope, settings)
         cutoff = cutoff_date(settings.cancelled_retention_days)
         rendered = service.cached(selection, ctx, cutoff, revision)
+        if rendered is None and service.known(selection):
+            # After a write every poller misses at once: render here (once, single flight)
+            # rather than send each through routing and dependencies. Any trouble (a store
+            # fault, say) is left to the full stack, which answers it as documented.
+            retention = settings.cancelled_retention_days
+            try:
+                rendered = await to_thread.run_sync(
+                    service.refresh, state.engine, selection, ctx, retention
+                )
+            except Exception:
+                rendered = None
         if rendered is None:
             await self.app(scope, receive, send)
             return

@@ -137,6 +137,7 @@ class FeedService:
     _bytes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _inflight: dict[tuple[object, ...], threading.Lock] = field(default_factory=dict)
+    _known: set[FeedSelection] = field(default_factory=set)
 
     def feed(
         self,
@@ -188,10 +189,27 @@ class FeedService:
                 self.hits += 1
         return cached
 
+    def known(self, selection: FeedSelection) -> bool:
+        """Whether the routes validated this selection before. Groups are never deleted, so
+        a group or global feed stays valid; a meeting's may not (purge), and is never known."""
+        return selection.uid is None and selection in self._known
+
+    def refresh(
+        self, engine: Engine, selection: FeedSelection, ctx: feeds.FeedContext, retention: int
+    ) -> RenderedFeed:
+        """Render a known feed at the current revision (single flight, as `feed`)."""
+        with Session(engine) as session:
+            return self.feed(session, selection, ctx, retention)
+
     def _store(self, key: tuple[object, ...], rendered: RenderedFeed) -> None:
         revision = key[1]
         assert isinstance(revision, int)
+        selection = key[0]
+        assert isinstance(selection, FeedSelection)
         with self._lock:
+            if len(self._known) >= 10_000:
+                self._known.clear()
+            self._known.add(selection)
             self.renders += 1
             for old in [k for k in self._feeds if isinstance(k[1], int) and k[1] < revision]:
                 self._bytes -= self._feeds.pop(old).size

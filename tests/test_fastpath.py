@@ -270,3 +270,21 @@ def test_one_change_renders_one_event(client: TestClient, engine: Engine, app: F
     assert again.content.count(b"BEGIN:VEVENT") == 50
     assert b"Only this one" in _unfold(again.content)
     assert service.events.misses == misses + 1
+
+
+def test_after_a_write_a_known_feed_is_rerendered_on_the_lean_path(
+    client: TestClient, engine: Engine, app: FastAPI
+) -> None:
+    uid = _first_uid(engine)
+    client.get("/calendar.ics")  # the routes validate it once
+    response = client.patch(f"/api/meetings/{uid}", json={"title": "Stampede"}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    served, renders = _lean(app).served, app.state.feeds.renders
+    fresh = client.get("/calendar.ics")
+    assert b"Stampede" in _unfold(fresh.content)
+    assert _lean(app).served == served + 1
+    assert app.state.feeds.renders == renders + 1
+    # A meeting's own feed is never known (it may be purged): the routes answer it.
+    served = _lean(app).served
+    assert client.get(f"/meetings/{uid}.ics").status_code == 200
+    assert _lean(app).served == served
