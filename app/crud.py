@@ -112,7 +112,8 @@ def group_index(session: Session) -> dict[int, GroupInfo]:
     ).all()
     for leadership, person in rows:
         leaders.setdefault(leadership.group_id, []).append(
-            Leader(name=person.name, affiliation=leadership.affiliation)
+            # Stored values were checked on the way in: no need to validate them again.
+            Leader.model_construct(name=person.name, affiliation=leadership.affiliation)
         )
     children: dict[int, list[str]] = {}
     for g in groups:

@@ -86,6 +86,10 @@ class RevisionWatcher:
         self._local = threading.local()
 
     @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
     def cheap(self) -> bool:
         """True when a check costs no round trip, so it may run on the event loop."""
         return self._path is not None
@@ -138,6 +142,7 @@ class FeedService:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _inflight: dict[tuple[object, ...], threading.Lock] = field(default_factory=dict)
     _known: set[FeedSelection] = field(default_factory=set)
+    _groups: tuple[int, dict[int, crud.GroupInfo]] | None = None
 
     def feed(
         self,
@@ -189,6 +194,21 @@ class FeedService:
                 self.hits += 1
         return cached
 
+    def groups(self, session: Session) -> dict[int, crud.GroupInfo]:
+        """Every group with parent, leaders and working groups, loaded once per data revision
+        (groups change only through writes) in a session of its own, so that no caller's
+        commit can expire the shared objects."""
+        if self.revisions is None:
+            return crud.group_index(session)
+        revision = self.revisions.current()
+        cached = self._groups
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        with Session(self.revisions.engine) as own:
+            index = crud.group_index(own)
+        self._groups = (revision, index)
+        return index
+
     def known(self, selection: FeedSelection) -> bool:
         """Whether the routes validated this selection before. Groups are never deleted, so
         a group or global feed stays valid; a meeting's may not (purge), and is never known."""
@@ -231,7 +251,7 @@ class FeedService:
         ctx: feeds.FeedContext,
         cutoff: dt.date,
     ) -> RenderedFeed:
-        index = crud.group_index(session)
+        index = self.groups(session)
         rows, header, filename = _select(session, index, selection, ctx, cutoff)
         alarm = selection.alarm
         texts = [self.events.peek(row, index[row.group_id], ctx, alarm) for row in rows]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from sqlmodel import Session
 
 from app import crud
-from app.api.deps import BaseUrlDep, IfMatch, WriterDep
+from app.api.deps import BaseUrlDep, FeedServiceDep, IfMatch, WriterDep
 from app.db import SessionDep, WriteSessionDep
 from app.models import GroupCreate, GroupKind, GroupPublic, GroupsPublic, GroupStatus, GroupUpdate
 from app.public import group_public
+from app.publishing import FeedService
 
 router = APIRouter(prefix="/api/groups", tags=["groups"])
 
@@ -20,6 +22,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No group wit
 @router.get("", response_model=GroupsPublic, summary="List groups")
 def read_groups(
     session: SessionDep,
+    service: FeedServiceDep,
     base: BaseUrlDep,
     kind: GroupKind | None = None,
     status: GroupStatus | None = None,
@@ -28,7 +31,7 @@ def read_groups(
 ) -> GroupsPublic:
     infos = [
         info
-        for info in crud.group_index(session).values()
+        for info in service.groups(session).values()
         if (kind is None or info.group.kind == kind)
         and (status is None or info.group.status == status)
     ]
@@ -36,16 +39,20 @@ def read_groups(
     return GroupsPublic(data=[group_public(i, base) for i in page], count=len(infos))
 
 
-def _public(session: SessionDep, slug: str, base: str, response: Response) -> GroupPublic:
+def _public(
+    session: Session, service: FeedService, slug: str, base: str, response: Response
+) -> GroupPublic:
     group = crud.get_group(session, slug)
     assert group.id is not None
     response.headers["ETag"] = crud.group_etag(group)
-    return group_public(crud.group_index(session)[group.id], base)
+    return group_public(service.groups(session)[group.id], base)
 
 
 @router.get("/{slug}", response_model=GroupPublic, responses=NOT_FOUND, summary="One group")
-def read_group(slug: str, session: SessionDep, base: BaseUrlDep, response: Response) -> GroupPublic:
-    return _public(session, slug, base, response)
+def read_group(
+    slug: str, session: SessionDep, service: FeedServiceDep, base: BaseUrlDep, response: Response
+) -> GroupPublic:
+    return _public(session, service, slug, base, response)
 
 
 @router.post(
@@ -63,12 +70,13 @@ def create_group(
     body: GroupCreate,
     actor: WriterDep,
     session: WriteSessionDep,
+    service: FeedServiceDep,
     base: BaseUrlDep,
     response: Response,
 ) -> GroupPublic:
     group = crud.create_group(session, body, actor)
     response.headers["Location"] = f"{base}/api/groups/{group.slug}"
-    return _public(session, group.slug, base, response)
+    return _public(session, service, group.slug, base, response)
 
 
 @router.patch(
@@ -87,6 +95,7 @@ def update_group(
     body: GroupUpdate,
     actor: WriterDep,
     session: WriteSessionDep,
+    service: FeedServiceDep,
     base: BaseUrlDep,
     response: Response,
     if_match: IfMatch = None,
@@ -96,4 +105,4 @@ def update_group(
         empty = {"loc": ["body"], "msg": "the body names no field to change", "type": "value_error"}
         raise HTTPException(422, detail=[empty])
     crud.update_group(session, slug, body, actor, if_match)
-    return _public(session, slug, base, response)
+    return _public(session, service, slug, base, response)

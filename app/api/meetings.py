@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from sqlmodel import Session
 
 from app import crud
-from app.api.deps import MAX_LIST_PARAMS, BaseUrlDep, IfMatch, WriterDep
+from app.api.deps import MAX_LIST_PARAMS, BaseUrlDep, FeedServiceDep, IfMatch, WriterDep
 from app.db import SessionDep, WriteSessionDep
 from app.models import (
     IsoDate,
@@ -18,6 +19,7 @@ from app.models import (
     MeetingUpdate,
 )
 from app.public import meeting_public
+from app.publishing import FeedService
 
 router = APIRouter(prefix="/api/meetings", tags=["meetings"])
 
@@ -49,6 +51,7 @@ def group_ids(session: SessionDep, group: list[str]) -> set[int] | None:
 @router.get("", response_model=MeetingsPublic, summary="List meetings, sorted by start")
 def read_meetings(
     session: SessionDep,
+    service: FeedServiceDep,
     base: BaseUrlDep,
     group: GroupParam = [],  # noqa: B006 - FastAPI copies defaults
     start: Annotated[IsoDate | None, Query(description="From this Geneva date on")] = None,
@@ -66,23 +69,25 @@ def read_meetings(
         statuses=(status.value,) if status else (),
     )
     meetings, total = crud.list_meetings(session, query, limit, offset)
-    index = crud.group_index(session)
+    index = service.groups(session)
     return MeetingsPublic(
         data=[meeting_public(m, index[m.group_id], base) for m in meetings], count=total
     )
 
 
-def _public(session: SessionDep, uid: str, base: str, response: Response) -> MeetingPublic:
+def _public(
+    session: Session, service: FeedService, uid: str, base: str, response: Response
+) -> MeetingPublic:
     meeting = crud.get_meeting(session, uid)
     response.headers["ETag"] = crud.meeting_etag(meeting)
-    return meeting_public(meeting, crud.group_index(session)[meeting.group_id], base)
+    return meeting_public(meeting, service.groups(session)[meeting.group_id], base)
 
 
 @router.get("/{uid}", response_model=MeetingPublic, responses=NOT_FOUND, summary="One meeting")
 def read_meeting(
-    uid: str, session: SessionDep, base: BaseUrlDep, response: Response
+    uid: str, session: SessionDep, service: FeedServiceDep, base: BaseUrlDep, response: Response
 ) -> MeetingPublic:
-    return _public(session, uid, base, response)
+    return _public(session, service, uid, base, response)
 
 
 @router.post(
@@ -99,12 +104,13 @@ def create_meeting(
     body: MeetingCreate,
     actor: WriterDep,
     session: WriteSessionDep,
+    service: FeedServiceDep,
     base: BaseUrlDep,
     response: Response,
 ) -> MeetingPublic:
     meeting = crud.create_meeting(session, body, actor)
     response.headers["Location"] = f"{base}/api/meetings/{meeting.uid}"
-    return _public(session, meeting.uid, base, response)
+    return _public(session, service, meeting.uid, base, response)
 
 
 @router.patch(
@@ -118,6 +124,7 @@ def update_meeting(
     body: MeetingUpdate,
     actor: WriterDep,
     session: WriteSessionDep,
+    service: FeedServiceDep,
     base: BaseUrlDep,
     response: Response,
     if_match: IfMatch = None,
@@ -127,7 +134,7 @@ def update_meeting(
         empty = {"loc": ["body"], "msg": "the body names no field to change", "type": "value_error"}
         raise HTTPException(422, detail=[empty])
     crud.update_meeting(session, uid, body, actor, if_match)
-    return _public(session, uid, base, response)
+    return _public(session, service, uid, base, response)
 
 
 @router.delete(
@@ -140,9 +147,10 @@ def cancel_meeting(
     uid: str,
     actor: WriterDep,
     session: WriteSessionDep,
+    service: FeedServiceDep,
     base: BaseUrlDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> MeetingPublic:
     crud.cancel_meeting(session, uid, actor, if_match)
-    return _public(session, uid, base, response)
+    return _public(session, service, uid, base, response)
