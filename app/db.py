@@ -87,9 +87,12 @@ def ensure_sqlite_folder(engine: Engine) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
+REVISION_SQL = "SELECT value FROM revision WHERE id = 1"
+
+
 def current_revision(session: Session) -> int:
     """The data revision: raised by every write, read with one cheap query."""
-    value = session.execute(text("SELECT value FROM revision WHERE id = 1")).scalar()
+    value = session.execute(text(REVISION_SQL)).scalar()
     return int(value or 0)
 
 

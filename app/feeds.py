@@ -131,12 +131,20 @@ def _human_date(day: dt.date) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def meeting_summary(meeting: Meeting, info: GroupInfo) -> str:
-    title = meeting.title or "e-meeting"
-    summary = f"U4SSC {info.label}: {title}"
+def _summary(prefix: str, meeting: Meeting) -> str:
+    summary = prefix + (meeting.title or "e-meeting")
     if meeting.status == MeetingStatus.cancelled:
-        summary = f"Cancelled: {summary}"
+        summary = "Cancelled: " + summary
     return summary
+
+
+def meeting_summary(meeting: Meeting, info: GroupInfo) -> str:
+    """ "U4SSC AI in cities WG2 Autonomous Cities: e-meeting", marked when cancelled."""
+    return _summary(_summary_prefix(info), meeting)
+
+
+def _summary_prefix(info: GroupInfo) -> str:
+    return f"U4SSC {info.label}: "
 
 
 def default_title(info: GroupInfo) -> str:
@@ -205,7 +213,7 @@ def _group_parts(info: GroupInfo, ctx: FeedContext, cache: GroupPartsCache | Non
         )
         head.append(f"Leaders: {names}")
     parts = _GroupParts(
-        summary_prefix=f"U4SSC {info.label}: ",
+        summary_prefix=_summary_prefix(info),
         head=tuple(head),
         static_lines="".join(
             (
@@ -262,9 +270,7 @@ def render_event(
     uid = meeting.uid
     status = meeting.status
     page_url = meeting_page_url(ctx.base_url, info.slug, uid)
-    summary = parts.summary_prefix + (meeting.title or "e-meeting")
-    if status == MeetingStatus.cancelled:
-        summary = "Cancelled: " + summary
+    summary = _summary(parts.summary_prefix, meeting)
     updated = _utc(meeting.updated_at)
     out = [
         "BEGIN:VEVENT" + CRLF,

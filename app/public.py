@@ -38,9 +38,11 @@ def group_public(info: GroupInfo, base_url: str) -> GroupPublic:
 def meeting_public(meeting: Meeting, info: GroupInfo, base_url: str) -> MeetingPublic:
     timed = meeting.start_time is not None and meeting.end_time is not None
     start = end = None
-    if meeting.start_time is not None and meeting.end_time is not None:
-        start = geneva.localize(meeting.date, meeting.start_time, meeting.timezone)
-        end = geneva.localize(meeting.date, meeting.end_time, meeting.timezone)
+    if timed and meeting.start_utc is not None and meeting.end_utc is not None:
+        # The instants were derived on write; reading the zone from them is cheaper than
+        # localizing the wall clock again.
+        start = geneva.local(meeting.start_utc, meeting.timezone)
+        end = geneva.local(meeting.end_utc, meeting.timezone)
     url = f"{base_url}/meetings/{meeting.uid}.ics"
     return MeetingPublic(
         uid=meeting.uid,

@@ -21,10 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import crud, feeds
-from app.db import current_revision
+from app.db import REVISION_SQL, current_revision
 from app.models import Meeting
 
-REVISION_SQL = "SELECT value FROM revision WHERE id = 1"
+ALL_CALENDAR_NAME = "U4SSC meetings"
 
 
 @dataclass(frozen=True)
@@ -333,14 +333,14 @@ def _select(
     by_slug = {info.slug: info for info in index.values()}
     chosen = [by_slug[slug] for slug in dict.fromkeys(selection.groups)]
     if not chosen:
-        name = "U4SSC meetings"
+        name = ALL_CALENDAR_NAME
         description = (
             "Every e-meeting of the U4SSC (United for Smart Sustainable Cities) thematic and "
             "working groups. Times are Geneva time; your calendar shows them in yours."
         )
         page, filename = f"{base}/", "u4ssc.ics"
     else:
-        name = "U4SSC: " + " + ".join(_calendar_label(info) for info in chosen)
+        name = "U4SSC: " + " + ".join(calendar_label(info) for info in chosen)
         description = (
             "U4SSC e-meetings of " + "; ".join(info.group.name for info in chosen) + ". "
             "Times are Geneva time; your calendar shows them in yours."
@@ -356,7 +356,7 @@ def _select(
     return meetings, header, filename
 
 
-def _calendar_label(info: crud.GroupInfo) -> str:
+def calendar_label(info: crud.GroupInfo) -> str:
     """ "Autonomous Cities (WG2)" for a working group, the name for a thematic group."""
     if info.group.code:
         return f"{info.group.name} ({info.group.code})"

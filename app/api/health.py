@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import SessionDep
+from app.db import REVISION_SQL, SessionDep
 from app.observability import Metrics
 
 router = APIRouter(tags=["health"])
@@ -29,7 +29,7 @@ def read_health() -> dict[str, str]:
 )
 def read_ready(session: SessionDep) -> JSONResponse:
     try:
-        session.execute(text("SELECT value FROM revision WHERE id = 1")).one()
+        session.execute(text(REVISION_SQL)).one()
     except SQLAlchemyError as exc:
         # The reason goes to the log only: it may name hosts and paths.
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -14,11 +14,11 @@ from jinja2 import Environment, FileSystemLoader
 from sqlmodel import Session
 
 from app import crud, geneva
-from app.api.deps import BaseUrlDep
+from app.api.deps import BaseUrlDep, FeedServiceDep
 from app.db import SessionDep
 from app.models import GroupPublic, Meeting, MeetingPublic, MeetingStatus
 from app.public import group_public, meeting_public
-from app.publishing import feed_url, webcal
+from app.publishing import ALL_CALENDAR_NAME, FeedService, calendar_label, feed_url, webcal
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -42,7 +42,6 @@ MEETING_STATUS_LABELS = {
     "cancelled": "Cancelled",
 }
 DASH = "\N{EN DASH}"
-ALL_CALENDAR_NAME = "U4SSC meetings"
 INDEX_NEXT = 2
 INDEX_RECENT = 3
 
@@ -142,7 +141,7 @@ def _human_day(day: dt.date) -> str:
 
 def _meeting_view(meeting: Meeting, info: crud.GroupInfo, base: str) -> MeetingView:
     public = meeting_public(meeting, info, base)
-    label = _calendar_label(info)
+    label = calendar_label(info)
     if public.start_utc is None or public.end_utc is None:
         return MeetingView(
             public, label, info.slug, f"{_human_day(public.date)}, all day", None, None, None
@@ -169,24 +168,19 @@ def _meeting_view(meeting: Meeting, info: crud.GroupInfo, base: str) -> MeetingV
     )
 
 
-def _calendar_label(info: crud.GroupInfo) -> str:
-    """The same words the feed's calendar name uses for a group."""
-    if info.group.code:
-        return f"{info.group.name} ({info.group.code})"
-    return info.group.short_name or info.group.name
-
-
 def _geneva_today() -> dt.date:
     return geneva.local_date(dt.datetime.now(dt.UTC))
 
 
-def _group_views(session: Session, base: str) -> tuple[list[GroupView], dict[str, GroupView]]:
+def _group_views(
+    session: Session, service: FeedService, base: str
+) -> tuple[list[GroupView], dict[str, GroupView]]:
     """Thematic groups (each holding its working groups, meetings sorted) and all by slug."""
-    index = crud.group_index(session)
+    index = service.groups(session)
     today = _geneva_today()
     by_id: dict[int, GroupView] = {}
     for gid, info in index.items():
-        label = _calendar_label(info)
+        label = calendar_label(info)
         url = feed_url(base, (info.slug,))
         by_id[gid] = GroupView(
             public=group_public(info, base),
@@ -216,8 +210,10 @@ def _all_subscribe(base: str) -> Subscribe:
 
 
 @router.get("/", response_class=HTMLResponse)
-def read_index(request: Request, session: SessionDep, base: BaseUrlDep) -> HTMLResponse:
-    roots, _ = _group_views(session, base)
+def read_index(
+    request: Request, session: SessionDep, service: FeedServiceDep, base: BaseUrlDep
+) -> HTMLResponse:
+    roots, _ = _group_views(session, service, base)
     return templates.TemplateResponse(
         request,
         "index.html",
@@ -233,9 +229,13 @@ def read_index(request: Request, session: SessionDep, base: BaseUrlDep) -> HTMLR
 
 @router.get("/groups/{slug}", response_class=HTMLResponse)
 def read_group_page(
-    slug: str, request: Request, session: SessionDep, base: BaseUrlDep
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    service: FeedServiceDep,
+    base: BaseUrlDep,
 ) -> HTMLResponse:
-    _, by_slug = _group_views(session, base)
+    _, by_slug = _group_views(session, service, base)
     view = by_slug.get(slug)
     if view is None:
         return templates.TemplateResponse(
