@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +17,7 @@ from app.db import make_engine
 from app.main import create_app
 from app.migrate import prepare
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
+from tests.utils.server import Env, running_servers
 
 THREADS = 8
 PER_THREAD = 50
@@ -87,13 +83,6 @@ def test_eight_test_clients_on_one_app_write_400_meetings(tmp_path: Path) -> Non
         assert len(uids) == main_client.get("/api/meetings").json()["count"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A real uvicorn with two worker processes on one SQLite file (migrated and seeded first)."""
@@ -101,53 +90,13 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     engine = make_engine(database_url)
     prepare(engine, Settings(database_url=database_url))
     engine.dispose()
-    port = _free_port()
-    log = tmp_path / "server.log"
-    env = {
-        **os.environ,
+    env: Env = {
         "DATABASE_URL": database_url,
         "ADMIN_TOKEN": ADMIN_TOKEN,
         "PUBLIC_BASE_URL": BASE_URL,
     }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "server did not start: " + log.read_text()
-            time.sleep(0.2)
-        yield base, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_servers(env, tmp_path, workers=2) as (running,):
+        yield running.url, running.log
 
 
 def test_eight_threads_against_a_real_server_write_400_meetings(

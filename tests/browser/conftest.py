@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from tests.utils.server import Env, running_servers
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -29,65 +26,24 @@ TOKEN = "browser-test-token-0123456789"
 CANCELLED_UID = "ai-in-cities-wg2-2023-07-27"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a running server; one meeting cancelled so pages show a cancellation."""
-    port = _free_port()
-    db = tmp_path_factory.mktemp("browser") / "calendar.db"
-    env = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"}
-    env.update({"DATABASE_URL": f"sqlite:///{db}", "ADMIN_TOKEN": TOKEN})
-    log = (db.parent / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            f"{port}",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {(db.parent / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start within 60 s")
-            time.sleep(0.2)
+    """The base URL of a running server; one meeting cancelled so pages show a cancellation.
+    PUBLIC_BASE_URL is unset, so that links point at this very server."""
+    folder = tmp_path_factory.mktemp("browser")
+    env: Env = {
+        "DATABASE_URL": f"sqlite:///{folder / 'calendar.db'}",
+        "ADMIN_TOKEN": TOKEN,
+        "PUBLIC_BASE_URL": None,
+    }
+    with running_servers(env, folder) as (running,):
+        base = running.url
         cancelled = httpx.delete(
             f"{base}/api/meetings/{CANCELLED_UID}",
             headers={"Authorization": f"Bearer {TOKEN}"},
         )
         assert cancelled.status_code == 200, cancelled.text
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,13 +42,25 @@ class Server:
         return self.process.wait(timeout=timeout)
 
 
-def start_server(env: dict[str, str], log: Path) -> Server:
+Env = Mapping[str, str | None]
+
+
+def start_server(env: Env, log: Path, workers: int | None = None) -> Server:
+    """`u4ssc-calendar serve`, or plain uvicorn with `workers` processes. `env` is laid over
+    this process's environment; a None value removes that variable."""
     port = free_port()
+    address = ["--host", "127.0.0.1", "--port", str(port)]
+    command = (
+        [sys.executable, "-m", "app.cli", "serve", *address]
+        if workers is None
+        else [sys.executable, "-m", "uvicorn", "app.main:app", *address, "--workers", str(workers)]
+    )
+    merged = {**os.environ, **env}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            command,
             cwd=ROOT,
-            env={**os.environ, **env},
+            env={name: value for name, value in merged.items() if value is not None},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -73,9 +85,11 @@ def wait_until_up(server: Server) -> None:
 
 
 @contextmanager
-def running_servers(env: dict[str, str], folder: Path, count: int = 1) -> Iterator[list[Server]]:
+def running_servers(
+    env: Env, folder: Path, count: int = 1, workers: int | None = None
+) -> Iterator[list[Server]]:
     """`count` processes started together (they race to migrate and seed), all up."""
-    servers = [start_server(env, folder / f"server-{n}.log") for n in range(count)]
+    servers = [start_server(env, folder / f"server-{n}.log", workers) for n in range(count)]
     try:
         for server in servers:
             wait_until_up(server)
