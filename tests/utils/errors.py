@@ -17,3 +17,10 @@ def assert_error(response: httpx.Response, status: int, *fragments: str) -> Any:
     for fragment in fragments:
         assert fragment in text, (fragment, text)
     return body["detail"]
+
+
+def assert_field_error(response: httpx.Response, field: str, *fragments: str) -> Any:
+    """A 422 whose detail names `field` in an error's location and says each fragment."""
+    detail = assert_error(response, 422, *fragments)
+    assert any(field in error["loc"] for error in detail), detail
+    return detail
