@@ -17,6 +17,7 @@ from app.db import make_engine
 from app.main import create_app
 from app.migrate import prepare
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
+from tests.utils.errors import Response
 from tests.utils.server import Env, running_servers
 
 THREADS = 8
@@ -48,7 +49,7 @@ def _hammer(post: Callable[[int, int], int]) -> Counter[int]:
     return Counter(status for statuses in results for status in statuses)
 
 
-def _titles(get: Callable[[str], httpx.Response]) -> list[str]:
+def _titles(get: Callable[[str], Response]) -> list[str]:
     body = get(f"/api/meetings?group={GROUP}&start=2031-01-01&limit=1000").json()
     assert body["count"] == len(body["data"])
     return [m["title"] for m in body["data"]]
