@@ -6,19 +6,27 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         python3 python3-venv \
     && rm -rf /var/lib/apt/lists/*
-RUN python3 -m venv /opt/venv
-ENV PATH=/opt/venv/bin:$PATH PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-# Dependencies first, from pyproject.toml alone, so that a change to the code reuses this layer.
-COPY pyproject.toml ./
-RUN python3 -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps))" \
-    && pip install -r /tmp/requirements.txt
+# uv at the version scripts/uv pins, only to read the lock: pip downloads (it honours pip.conf).
+COPY scripts/uv scripts/check_lock.py scripts/
+RUN python3 -m venv /opt/tools \
+    && /opt/tools/bin/pip install -q "uv==$(sed -n 's/^UV_VERSION=//p' scripts/uv)"
+# The dependencies exactly as uv.lock has them (versions and hashes), from the lock alone, so
+# that a change to the code reuses this layer.
+COPY pyproject.toml uv.lock ./
+RUN /opt/tools/bin/uv export --locked --offline --no-dev --no-emit-project --format requirements-txt \
+        --quiet --output-file /tmp/requirements.txt \
+    && python3 -m venv /opt/venv \
+    && /opt/venv/bin/pip install -q --require-hashes --no-deps -r /tmp/requirements.txt
+# The package as a wheel built from the sources (the seed travels inside it, in app/seed/), then
+# a check that the environment holds exactly what the lock says.
+COPY README.md ./
 COPY app/ app/
-# The bundled seed travels inside the package (app/seed/), where bundled_seed() looks when the
-# project is installed rather than checked out.
-COPY seed/action-plan.yaml app/seed/action-plan.yaml
-RUN pip install --no-deps . \
-    && pip uninstall -y pip setuptools \
+RUN /opt/tools/bin/pip wheel -q --no-deps --wheel-dir /tmp/dist . \
+    && /opt/venv/bin/pip install -q --no-deps /tmp/dist/u4ssc_calendar-*.whl \
+    && /opt/venv/bin/python scripts/check_lock.py --lock uv.lock \
+    && /opt/venv/bin/pip uninstall -q -y pip setuptools \
     && find /opt/venv -name __pycache__ -prune -exec rm -rf {} +
 
 # The runtime file system: Debian's Python and the environment, nothing else. The last stage

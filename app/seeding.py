@@ -106,11 +106,9 @@ class SeedError(ValueError):
 
 
 def bundled_seed() -> Path:
-    """The action plan shipped with the project: seed/action-plan.yaml."""
-    checkout = Path(__file__).resolve().parent.parent / "seed" / "action-plan.yaml"
-    if checkout.exists():
-        return checkout
-    return Path(str(resources.files("app").joinpath("seed/action-plan.yaml")))
+    """The action plan shipped inside the package, app/seed/action-plan.yaml: the one copy,
+    whether the package runs from a checkout, an editable install or a wheel."""
+    return Path(str(resources.files("app").joinpath("seed", "action-plan.yaml")))
 
 
 def read_seed(path: Path) -> SeedFile:

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Set up (a venv with the package) and start the service on http://127.0.0.1:8000, on SQLite
-# under ./data, with the action plan loaded into a fresh database.
+# Set up (.venv exactly as uv.lock has it, the package installed editable) and start the service
+# on http://127.0.0.1:8000, on SQLite under ./data, with the action plan loaded into a fresh
+# database. uv itself comes from PyPI on first use (scripts/uv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ -x .venv/bin/python ]] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e .
+# --inexact: the test tools that scripts/test.sh put in .venv stay; every version is the lock's.
+scripts/uv sync --locked --inexact --quiet
+.venv/bin/python scripts/check_lock.py \
+    || { echo "run.sh: .venv differs from uv.lock; remove .venv and run again" >&2; exit 1; }
 exec .venv/bin/u4ssc-calendar serve --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Set up everything the tests need (venv, node packages, Chromium, PostgreSQL), then run lint,
-# format check, type check and the whole test suite: on SQLite, and again on PostgreSQL.
+# Set up everything the tests need (the locked venv, node packages, Chromium, libical,
+# PostgreSQL), then run lint, format check, type check and the whole suite: on SQLite, and again
+# on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ -x .venv/bin/python ]] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+# .venv exactly as uv.lock has it, with the test extras (uv itself comes from PyPI: scripts/uv).
+scripts/uv sync --locked --extra dev --quiet
+.venv/bin/python scripts/check_lock.py --extra dev
 # Browser tests drive Debian's Chromium through Playwright's executable_path: `playwright install`
-# would download a browser, which CI cannot.
-if [[ ! -x /usr/bin/chromium ]]; then
-    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+# would download a browser, which CI cannot. The strict feed checks parse with libical through
+# Debian's python3-gi, which belongs to /usr/bin/python3 (tests/utils/libical_parse.py).
+missing=()
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+/usr/bin/python3 -c "import gi; gi.require_version('ICalGLib', '3.0')" 2>/dev/null \
+    || missing+=(python3-gi gir1.2-ical-3.0)
+if (( ${#missing[@]} )); then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 
