@@ -89,7 +89,7 @@ def test_the_wheel_serves_the_whole_plan_from_an_empty_folder(
     _run(UV, "venv", "--quiet", "--python", sys.executable, venv)
     export = ["--locked", "--offline", "--no-dev", "--no-emit-project", "--quiet"]
     _run(UV, "export", *export, "--output-file", requirements)
-    install = ["pip", "install", "--quiet", "--python", python]
+    install: list[str | Path] = ["pip", "install", "--quiet", "--python", python]
     _run(UV, *install, "--require-hashes", "-r", requirements)
     _run(UV, *install, "--no-deps", dist["wheel"])
     assert "as in uv.lock" in _run(python, CHECK_LOCK, "--lock", LOCK)
