@@ -1,5 +1,6 @@
-# The U4SSC meeting calendar as one image: a build stage makes the virtual environment, the
-# runtime carries only Debian's Python and that environment. SQLite on /data by default.
+# The U4SSC meeting calendar as one image: a build stage makes the virtual environment from
+# uv.lock and the package's wheel, the runtime carries only Debian's Python and that
+# environment. SQLite on /data by default.
 
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
