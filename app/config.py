@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="How often the server's sender looks for messages."
     )
+    outbox_lease_seconds: float = Field(
+        default=120.0,
+        ge=1,
+        description="How long a sender holds a message it is delivering; after a crash, "
+        "another sender sends it (under the same id) once this has passed.",
+    )
     outbox_sender: bool = Field(
         default=True, description="Run the sender (mail, webhooks) inside the server."
     )

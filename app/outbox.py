@@ -57,6 +57,7 @@ class Policy:
         return cls(
             first_retry=settings.outbox_retry_seconds,
             give_up=dt.timedelta(hours=settings.outbox_give_up_hours),
+            lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
         )
 
     def delay(self, attempts: int) -> float:
