@@ -169,9 +169,11 @@ def build(
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = message_id_header(message_id, ctx.uid_domain)
     message.set_content(text_body(meeting, info, ctx, kind))
+    # As bytes (base64): text would have its CRLF line ends, which RFC 5545 requires, rewritten.
     message.add_alternative(
-        calendar_part(meeting, info, ctx).decode("utf-8"),
+        calendar_part(meeting, info, ctx),
+        maintype="text",
         subtype="calendar",
-        params={"method": "PUBLISH"},
+        params={"method": "PUBLISH", "charset": "utf-8"},
     )
     return message
