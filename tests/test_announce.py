@@ -25,7 +25,12 @@ from tests.utils.server import free_port
 
 GROUP = "ai-in-cities-wg2"
 LABEL = "AI in cities WG2 Autonomous Cities"
-FAST = {"outbox_retry_seconds": 0.2, "outbox_poll_seconds": 0.05, "outbox_lease_seconds": 5}
+# Retries within a fraction of a second, so that the tests take seconds.
+FAST: dict[str, Any] = {
+    "outbox_retry_seconds": 0.2,
+    "outbox_poll_seconds": 0.05,
+    "outbox_lease_seconds": 5,
+}
 
 
 def mail_settings(database_url: str, port: int) -> Settings:
@@ -161,7 +166,7 @@ def test_a_non_ascii_title_arrives_intact(
     mail_app: tuple[TestClient, Engine], inbox: Inbox
 ) -> None:
     client, engine = mail_app
-    title = "Réunion de lancement – 東京 🏙"
+    title = "Réunion de lancement \N{EN DASH} 東京 🏙"
     body = {"group": GROUP, "date": future_thursday().isoformat(), "title": title}
     body.update(start_time="10:00", end_time="11:30")
     created = client.post("/api/meetings?announce=true", json=body, headers=AUTH)
@@ -190,9 +195,7 @@ def test_announce_without_smtp_is_refused_before_writing(client: TestClient) -> 
     assert client.get(f"/api/meetings/{uid}").json()["status"] == "confirmed"
 
 
-def test_an_aborted_write_sends_nothing(
-    mail_app: tuple[TestClient, Engine], inbox: Inbox
-) -> None:
+def test_an_aborted_write_sends_nothing(mail_app: tuple[TestClient, Engine], inbox: Inbox) -> None:
     client, engine = mail_app
     settings = client.app.state.settings  # type: ignore[attr-defined]
     data = MeetingCreate(group=GROUP, date=future_thursday())

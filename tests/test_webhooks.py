@@ -45,7 +45,7 @@ class Receiver:
 @contextmanager
 def receiving(receiver: Receiver) -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with receiver.lock:
                 receiver.calls.append(({k.lower(): v for k, v in self.headers.items()}, body))
@@ -148,9 +148,9 @@ def test_changes_are_delivered_signed_and_verify(
     ids = [headers["webhook-id"] for headers, _ in receiver.calls]
     assert len(set(ids)) == 4
     # A tampered body does not verify.
-    headers, body = receiver.calls[0]
+    first_headers, first_body = receiver.calls[0]
     with pytest.raises(Exception, match="signature"):
-        Verifier(secret).verify(body.replace(b"meeting", b"meetinG"), headers)
+        Verifier(secret).verify(first_body.replace(b"meeting", b"meetinG"), first_headers)
 
 
 def test_a_receiver_that_is_down_gets_the_delivery_later(

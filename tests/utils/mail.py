@@ -26,7 +26,7 @@ class Inbox:
         self.raw: list[bytes] = []
         self.recipients: list[list[str]] = []
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         with self._lock:
             self.raw.append(bytes(envelope.original_content or envelope.content))
             self.recipients.append(list(envelope.rcpt_tos))
@@ -36,7 +36,7 @@ class Inbox:
     def messages(self) -> list[EmailMessage]:
         with self._lock:
             raw = list(self.raw)
-        return [cast(EmailMessage, message_from_bytes(r, policy=policy.default)) for r in raw]
+        return [message_from_bytes(r, policy=policy.default) for r in raw]
 
     def message_ids(self) -> list[str]:
         return [str(m["Message-ID"]) for m in self.messages]
