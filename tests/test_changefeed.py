@@ -114,6 +114,14 @@ def test_etag_and_304_and_a_change_gives_a_new_etag(client: TestClient) -> None:
     again = client.get("/changes.atom", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
     assert client.get("/changes.atom").content == first.content
+    since = {"If-Modified-Since": first.headers["last-modified"]}
+    assert client.get("/changes.atom", headers=since).status_code == 304
+    group = client.get(f"/groups/{GROUP}/changes.atom")
+    assert group.headers["etag"] != etag
+    revalidated = client.get(
+        f"/groups/{GROUP}/changes.atom", headers={"If-None-Match": group.headers["etag"]}
+    )
+    assert revalidated.status_code == 304
     make_changes(client)
     changed = client.get("/changes.atom", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag

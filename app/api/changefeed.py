@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import APIRouter, Request, Response
 
@@ -15,7 +15,7 @@ router = APIRouter(tags=["feeds"])
 ATOM = "application/atom+xml; charset=utf-8"
 RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed"},
-    304: {"description": "Not modified since the ETag you sent"},
+    304: {"description": "Not modified since the ETag or date you sent"},
 }
 
 
@@ -25,12 +25,23 @@ def _answer(request: Request, feed: changefeed.AtomFeed, max_age: int) -> Respon
         "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
         "Cache-Control": f"public, max-age={max_age}",
     }
+    if _not_modified(request, feed):
+        return Response(status_code=304, headers=headers)
+    return Response(feed.body, media_type=ATOM, headers=headers)
+
+
+def _not_modified(request: Request, feed: changefeed.AtomFeed) -> bool:
     sent = request.headers.get("if-none-match")
     if sent is not None:
         tags = {tag.strip().removeprefix("W/") for tag in sent.split(",")}
-        if "*" in tags or feed.etag in tags:
-            return Response(status_code=304, headers=headers)
-    return Response(feed.body, media_type=ATOM, headers=headers)
+        return "*" in tags or feed.etag in tags
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return feed.last_modified.replace(microsecond=0) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+    return False
 
 
 # Changes should reach feed readers sooner than calendars poll: a few minutes at most.
