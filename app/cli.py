@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from app import auth, crud, seeding
+from app import auth, cli_delivery, crud, seeding
 from app.config import get_settings
 from app.db import make_engine, write_session
 from app.migrate import migrate, prepare
@@ -83,6 +83,7 @@ def _migrate(_args: argparse.Namespace, engine: Engine) -> int:
 def _seed(args: argparse.Namespace, engine: Engine) -> int:
     migrate(engine)
     with write_session(engine) as session:
+        cli_delivery.notifying(session, args)
         report = seeding.load(session, args.file, dry_run=args.dry_run)
     prefix = "would " if args.dry_run else ""
     for line in report:
@@ -138,6 +139,7 @@ def _times(args: argparse.Namespace) -> dict[str, Any]:
 def _meetings_add(args: argparse.Namespace, engine: Engine) -> int:
     data = MeetingCreate.model_validate({"group": args.group, **_times(args)})
     with write_session(engine) as session:
+        cli_delivery.notifying(session, args)
         meeting = crud.create_meeting(session, data, _actor())
         _print_meeting(session, meeting.uid)
     return 0
@@ -148,6 +150,7 @@ def _meetings_move(args: argparse.Namespace, engine: Engine) -> int:
     if not patch.model_fields_set:
         raise crud.Invalid("move", "say what changes: --date, --start/--end, --all-day, --title...")
     with write_session(engine) as session:
+        cli_delivery.notifying(session, args)
         crud.update_meeting(session, args.uid, patch, _actor())
         _print_meeting(session, args.uid)
     return 0
@@ -155,6 +158,7 @@ def _meetings_move(args: argparse.Namespace, engine: Engine) -> int:
 
 def _meetings_cancel(args: argparse.Namespace, engine: Engine) -> int:
     with write_session(engine) as session:
+        cli_delivery.notifying(session, args)
         crud.cancel_meeting(session, args.uid, _actor())
         _print_meeting(session, args.uid)
     return 0
@@ -182,6 +186,7 @@ def _groups_set_status(args: argparse.Namespace, engine: Engine) -> int:
     if args.note is not None:
         fields["status_note"] = args.note or None
     with write_session(engine) as session:
+        cli_delivery.notifying(session, args)
         group = crud.update_group(session, args.slug, GroupUpdate(**fields), _actor())
         print(f"{group.slug}\t{group.status}\t{group.status_note or ''}")
     return 0
@@ -270,12 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("add", _meetings_add, "add a meeting (no --start/--end: all-day)", meetings)
     p.add_argument("--group", required=True, help="group slug")
     _meeting_options(p, date_required=True)
+    p.add_argument("--announce", action="store_true", help=cli_delivery.ANNOUNCE_HELP)
     p = command("move", _meetings_move, "reschedule or change a meeting", meetings)
     p.add_argument("uid")
     _meeting_options(p, date_required=False)
     p.add_argument("--all-day", action="store_true", help="drop the times")
+    p.add_argument("--announce", action="store_true", help=cli_delivery.ANNOUNCE_HELP)
     p = command("cancel", _meetings_cancel, "cancel (stays in feeds as cancelled)", meetings)
     p.add_argument("uid")
+    p.add_argument("--announce", action="store_true", help=cli_delivery.ANNOUNCE_HELP)
     p = command("purge", _meetings_purge, "remove a meeting for good", meetings)
     p.add_argument("uid")
     p = command("list", _meetings_list, "list meetings", meetings)
@@ -294,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("changes", _changes, "the audit trail, newest first (JSON lines)")
     p.add_argument("--limit", type=int, default=50)
+    cli_delivery.register(command)
     return parser
 
 

@@ -69,6 +69,61 @@ class Settings(BaseSettings):
         default=65536, ge=1024, description="Largest request body accepted; larger: 413."
     )
 
+    smtp_url: str | None = Field(
+        default=None,
+        description="SMTP server for announcements: smtp://user:password@host:587 (STARTTLS "
+        "when offered) or smtps://... (implicit TLS).",
+    )
+    mail_from: str | None = Field(
+        default=None, description="From address of announcements; unset: ORGANIZER_EMAIL."
+    )
+    announce_to: str | None = Field(
+        default=None, description="The mailing list that announcements go to."
+    )
+    outbox_retry_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=30,
+        description="Wait before the first retry of a failed delivery; doubled each time.",
+    )
+    outbox_give_up_hours: float = Field(
+        default=72.0, gt=0, description="Hours after which an undelivered message is given up."
+    )
+    outbox_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often the server's sender looks for messages."
+    )
+    outbox_lease_seconds: float = Field(
+        default=120.0,
+        ge=1,
+        description="How long a sender holds a message it is delivering; after a crash, "
+        "another sender sends it (under the same id) once this has passed.",
+    )
+    outbox_sender: bool = Field(
+        default=True, description="Run the sender (mail, webhooks) inside the server."
+    )
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_is_smtp(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme, _, rest = value.partition("://")
+        host = rest.rpartition("@")[2].split("/")[0].split(":")[0]
+        if scheme not in ("smtp", "smtps") or not host:
+            raise ValueError(
+                "SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465"
+            )
+        return value
+
+    @field_validator("mail_from", "announce_to")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if "@" not in value or any(c in value for c in "\r\n"):
+            raise ValueError("must be an e-mail address, like u4ssc@itu.int")
+        return value.strip()
+
     @field_validator("database_url")
     @classmethod
     def _database_url_is_supported(cls, value: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,14 +15,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import crud, middleware, observability, seeding
-from app.api import changes, feeds, groups, health, meetings, pages
+from app import crud, middleware, observability, outbox, seeding
+from app.api import changefeed, changes, feeds, groups, health, meetings, pages
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.fastpath import FeedFastPath
 from app.limits import AuthLimiter, TooManyFailures
 from app.migrate import prepare
 from app.publishing import FeedService, RevisionWatcher
+from app.sender import Sender
 
 log = logging.getLogger("u4ssc")
 
@@ -84,7 +87,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         prepare(engine, settings)
+        # The outbox's sender: mail and webhook calls leave from here, with retries.
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run_forever(stop)) if settings.outbox_sender else None
         yield
+        stop.set()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, timeout=10)
         engine.dispose()
 
     app = FastAPI(
@@ -103,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.feeds = FeedService(revisions=RevisionWatcher(engine))
     app.state.auth_limiter = AuthLimiter()
+    sender = Sender.from_settings(engine, settings)
+    app.state.sender = sender
     _install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
@@ -114,11 +126,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Outermost: an oversized body is refused before any other work is done.
     middleware.install(app, settings)
-    for module in (health, groups, meetings, changes, feeds, pages):
+    for module in (health, groups, meetings, changes, changefeed, feeds, pages):
         app.include_router(module.router, responses=middleware.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
     # Outermost but one: counts and logs every answer, refusals included.
     observability.install(app, settings.log_format)
+    app.state.metrics.registry.register(outbox.OutboxCollector(engine, sender.stats))
     # Outside even that: a poll of a cached feed is answered here, with the same headers and
     # metrics the layers inside would give it (tests compare both), at a fraction of the cost.
     app.add_middleware(FeedFastPath)

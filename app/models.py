@@ -221,6 +221,56 @@ class Change(SQLModel, table=True):
     after: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSON))
 
 
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver (a mail or a webhook call), written in the transaction of its change.
+
+    `message_id` is fixed when it is written: every attempt, a resend after a crash included,
+    carries it (the Message-ID of a mail, the webhook-id of a call)."""
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    message_id: str = SQLField(unique=True, max_length=80)
+    kind: str = SQLField(max_length=16)  # "mail" or "webhook"
+    target: str = SQLField(max_length=2000)  # the recipients, or the webhook's URL
+    webhook_id: int | None = SQLField(default=None, index=True)
+    event: str = SQLField(max_length=40)
+    payload: str  # the whole mail, or the JSON body of the call
+    status: str = SQLField(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = SQLField(index=True)
+    expires_at: datetime
+    claimed_by: str | None = SQLField(default=None, max_length=80)
+    lease_until: datetime | None = None
+    last_error: str | None = SQLField(default=None, max_length=500)
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class WebhookBase(SQLModel):
+    url: str = SQLField(max_length=2000)
+    groups: list[str] = SQLField(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: Url
+    groups: list[Slug] = Field(default_factory=list, max_length=50)
+
+
+class Webhook(WebhookBase, table=True):
+    """An integrator's endpoint: every change (of its groups, when it names some) is POSTed."""
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    secret: str = SQLField(max_length=100)
+    created_at: datetime
+
+
+class WebhookPublic(BaseModel):
+    id: int
+    url: str
+    groups: list[str]
+    created_at: datetime
+
+
 # --- what the API reads and writes ---------------------------------------------------------------
 
 

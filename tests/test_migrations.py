@@ -22,7 +22,17 @@ from app.db import current_revision, make_engine
 from app.migrate import INITIAL_REVISION, alembic_config, migrate, prepare
 from tests.conftest import ADMIN_TOKEN, BASE_URL
 
-TABLES = {"group", "person", "leadership", "meeting", "revision", "apitoken", "change"}
+TABLES = {
+    "group",
+    "person",
+    "leadership",
+    "meeting",
+    "revision",
+    "apitoken",
+    "change",
+    "outboxmessage",
+    "webhook",
+}
 
 
 @pytest.fixture
@@ -79,7 +89,9 @@ def test_migrate_reaches_head_and_makes_the_revision_row(bare_engine: Engine) ->
 
 def test_a_database_made_by_create_all_is_stamped_and_keeps_its_data(bare_engine: Engine) -> None:
     # Databases made before migrations existed have the tables but no alembic_version.
-    SQLModel.metadata.create_all(bare_engine)
+    first = TABLES - {"outboxmessage", "webhook"}  # the tables of before migrations
+    tables = [t for name, t in SQLModel.metadata.tables.items() if name in first]
+    SQLModel.metadata.create_all(bare_engine, tables=tables)
     with bare_engine.begin() as connection:
         connection.execute(text("INSERT INTO revision (id, value) VALUES (1, 41)"))
     migrate(bare_engine)

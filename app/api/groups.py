@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlmodel import Session
 
-from app import crud
-from app.api.deps import BaseUrlDep, FeedServiceDep, IfMatch, WriterDep
+from app import crud, notify
+from app.api.deps import BaseUrlDep, FeedServiceDep, IfMatch, SettingsDep, WriterDep
 from app.db import SessionDep, WriteSessionDep
 from app.models import GroupCreate, GroupKind, GroupPublic, GroupsPublic, GroupStatus, GroupUpdate
 from app.public import group_public
@@ -72,8 +72,10 @@ def create_group(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
     response: Response,
 ) -> GroupPublic:
+    notify.attach(session, settings, base)  # webhooks hear of it
     group = crud.create_group(session, body, actor)
     response.headers["Location"] = f"{base}/api/groups/{group.slug}"
     return _public(session, service, group.slug, base, response)
@@ -97,6 +99,7 @@ def update_group(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> GroupPublic:
@@ -104,5 +107,6 @@ def update_group(
         # A list, like every other 422, so that the declared error shape holds.
         empty = {"loc": ["body"], "msg": "the body names no field to change", "type": "value_error"}
         raise HTTPException(422, detail=[empty])
+    notify.attach(session, settings, base)  # webhooks hear of it
     crud.update_group(session, slug, body, actor, if_match)
     return _public(session, service, slug, base, response)

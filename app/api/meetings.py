@@ -7,8 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlmodel import Session
 
-from app import crud
-from app.api.deps import MAX_LIST_PARAMS, BaseUrlDep, FeedServiceDep, IfMatch, WriterDep
+from app import crud, notify
+from app.api.deps import (
+    MAX_LIST_PARAMS,
+    BaseUrlDep,
+    FeedServiceDep,
+    IfMatch,
+    SettingsDep,
+    WriterDep,
+)
+from app.config import Settings
 from app.db import SessionDep, WriteSessionDep
 from app.models import (
     IsoDate,
@@ -29,6 +37,27 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"description": "Too many invalid tokens from this client; see Retry-After"},
     412: {"description": "If-Match does not match the current ETag"},
 }
+
+AnnounceParam = Annotated[
+    bool,
+    Query(
+        description="Also announce the change on the mailing list (ANNOUNCE_TO); 422 when the "
+        "server has no SMTP_URL or ANNOUNCE_TO"
+    ),
+]
+NO_ANNOUNCE: dict[int | str, dict[str, Any]] = {
+    422: {"description": "Invalid input, or announce=true on a server that cannot send mail"}
+}
+
+
+def _notifying(session: Session, settings: Settings, base: str, announce: bool) -> None:
+    """Webhooks hear of the write; with announce, the list too. Checked before writing."""
+    try:
+        notify.attach(session, settings, base, announce)
+    except notify.AnnounceUnavailable as exc:
+        error = {"loc": ["query", "announce"], "msg": exc.message, "type": "value_error"}
+        raise HTTPException(422, detail=[error]) from None
+
 
 GroupParam = Annotated[
     list[str],
@@ -97,6 +126,7 @@ def read_meeting(
     responses={
         401: {"description": "No valid token"},
         429: {"description": "Too many invalid tokens from this client; see Retry-After"},
+        **NO_ANNOUNCE,
     },
     summary="Add a meeting",
 )
@@ -106,8 +136,11 @@ def create_meeting(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
     response: Response,
+    announce: AnnounceParam = False,
 ) -> MeetingPublic:
+    _notifying(session, settings, base, announce)
     meeting = crud.create_meeting(session, body, actor)
     response.headers["Location"] = f"{base}/api/meetings/{meeting.uid}"
     return _public(session, service, meeting.uid, base, response)
@@ -116,7 +149,7 @@ def create_meeting(
 @router.patch(
     "/{uid}",
     response_model=MeetingPublic,
-    responses={**NOT_FOUND, **WRITE_ERRORS},
+    responses={**NOT_FOUND, **WRITE_ERRORS, **NO_ANNOUNCE},
     summary="Change a meeting (reschedule, retitle, ...): SEQUENCE goes up",
 )
 def update_meeting(
@@ -126,13 +159,16 @@ def update_meeting(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
+    announce: AnnounceParam = False,
 ) -> MeetingPublic:
     if not body.model_fields_set:
         # A list, like every other 422, so that the declared error shape holds.
         empty = {"loc": ["body"], "msg": "the body names no field to change", "type": "value_error"}
         raise HTTPException(422, detail=[empty])
+    _notifying(session, settings, base, announce)
     crud.update_meeting(session, uid, body, actor, if_match)
     return _public(session, service, uid, base, response)
 
@@ -140,7 +176,7 @@ def update_meeting(
 @router.delete(
     "/{uid}",
     response_model=MeetingPublic,
-    responses={**NOT_FOUND, **WRITE_ERRORS},
+    responses={**NOT_FOUND, **WRITE_ERRORS, **NO_ANNOUNCE},
     summary="Cancel a meeting: it stays in feeds as cancelled",
 )
 def cancel_meeting(
@@ -149,8 +185,11 @@ def cancel_meeting(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
+    announce: AnnounceParam = False,
 ) -> MeetingPublic:
+    _notifying(session, settings, base, announce)
     crud.cancel_meeting(session, uid, actor, if_match)
     return _public(session, service, uid, base, response)

@@ -1,0 +1,92 @@
+"""The change feeds for people and tools that read feeds: Atom, with ETag and 304."""
+
+from __future__ import annotations
+
+from email.utils import format_datetime, parsedate_to_datetime
+
+from fastapi import APIRouter, Request, Response
+
+from app import changefeed, crud
+from app.api.deps import BaseUrlDep, SettingsDep
+from app.db import SessionDep
+
+router = APIRouter(tags=["feeds"])
+
+ATOM = "application/atom+xml; charset=utf-8"
+RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed"},
+    304: {"description": "Not modified since the ETag or date you sent"},
+}
+
+
+def _answer(request: Request, feed: changefeed.AtomFeed, max_age: int) -> Response:
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
+        "Cache-Control": f"public, max-age={max_age}",
+    }
+    if _not_modified(request, feed):
+        return Response(status_code=304, headers=headers)
+    return Response(feed.body, media_type=ATOM, headers=headers)
+
+
+def _not_modified(request: Request, feed: changefeed.AtomFeed) -> bool:
+    sent = request.headers.get("if-none-match")
+    if sent is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in sent.split(",")}
+        return "*" in tags or feed.etag in tags
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return feed.last_modified.replace(microsecond=0) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+    return False
+
+
+# Changes should reach feed readers sooner than calendars poll: a few minutes at most.
+MAX_AGE = 300
+
+
+@router.get(
+    "/changes.atom",
+    response_class=Response,
+    responses=RESPONSES,
+    summary="The latest changes (meetings added, rescheduled, cancelled; group status) as Atom",
+)
+def read_changes_atom(
+    request: Request, session: SessionDep, base: BaseUrlDep, settings: SettingsDep
+) -> Response:
+    items = changefeed.entries(session, base)
+    feed = changefeed.render(
+        items,
+        title="U4SSC meeting calendar: changes",
+        feed_url=f"{base}/changes.atom",
+        page_url=f"{base}/",
+        uid_domain=settings.uid_domain,
+    )
+    return _answer(request, feed, MAX_AGE)
+
+
+@router.get(
+    "/groups/{slug}/changes.atom",
+    response_class=Response,
+    responses={**RESPONSES, 404: {"description": "No group with that slug"}},
+    summary="One group's latest changes as Atom; a thematic group's include its working groups",
+)
+def read_group_changes_atom(
+    slug: str, request: Request, session: SessionDep, base: BaseUrlDep, settings: SettingsDep
+) -> Response:
+    group = crud.get_group(session, slug)
+    ids = crud.group_ids_covering(session, [slug])
+    index = crud.group_index(session)
+    slugs = {index[gid].slug for gid in ids if gid in index}
+    items = changefeed.entries(session, base, slugs)
+    feed = changefeed.render(
+        items,
+        title=f"U4SSC {group.name}: changes",
+        feed_url=f"{base}/groups/{slug}/changes.atom",
+        page_url=f"{base}/groups/{slug}",
+        uid_domain=settings.uid_domain,
+    )
+    return _answer(request, feed, MAX_AGE)
