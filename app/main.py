@@ -13,8 +13,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import crud, middleware, observability, seeding
-from app.api import changes, feeds, groups, health, meetings, pages
+from app import accounts, crud, middleware, observability, seeding
+from app.api import admin, changes, feeds, groups, health, meetings, pages
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.fastpath import FeedFastPath
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.feeds = FeedService(revisions=RevisionWatcher(engine))
     app.state.auth_limiter = AuthLimiter()
+    app.state.sign_in_throttle = accounts.SignInThrottle()
     _install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Outermost: an oversized body is refused before any other work is done.
     middleware.install(app, settings)
-    for module in (health, groups, meetings, changes, feeds, pages):
+    for module in (health, groups, meetings, changes, feeds, pages, admin):
         app.include_router(module.router, responses=middleware.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
     # Outermost but one: counts and logs every answer, refusals included.
