@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import accounts, crud, middleware, observability, seeding
-from app.api import admin, changes, feeds, groups, health, meetings, pages
+from app.api import admin, changes, feeds, groups, health, meetings, pages, signin
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.fastpath import FeedFastPath
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Outermost: an oversized body is refused before any other work is done.
     middleware.install(app, settings)
-    for module in (health, groups, meetings, changes, feeds, pages, admin):
+    for module in (health, groups, meetings, changes, feeds, pages, signin, admin):
         app.include_router(module.router, responses=middleware.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
     # Outermost but one: counts and logs every answer, refusals included.

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from app import accounts, crud
-from app.api import admin
+from app.api import admin, signin
 from app.db import current_revision
 from app.models import Change, ConsoleSession, Meeting
 from tests.conftest import BASE_URL
@@ -59,11 +59,12 @@ def _token(page: httpx.Response) -> str:
 
 def sign_in(client: TestClient, name: str = NAME, password: str = PASSWORD) -> httpx.Response:
     token = _token(client.get("/admin/login"))
-    return client.post(
+    response: httpx.Response = client.post(
         "/admin/login",
         data={"username": name, "password": password, "csrf_token": token},
         headers=ORIGIN,
     )
+    return response
 
 
 def _signed_in(client: TestClient) -> str:
@@ -76,8 +77,9 @@ def _admin_routes(method: str) -> list[str]:
     """Every console route with `method`: a route added later is covered without a new test."""
     return [
         route.path
-        for route in admin.router.routes
-        if isinstance(route, APIRoute) and method in route.methods
+        for router in (signin.router, admin.router)
+        for route in router.routes
+        if isinstance(route, APIRoute) and method in (route.methods or ())
     ]
 
 
@@ -249,7 +251,10 @@ def test_a_disabled_account_is_signed_out_and_cannot_sign_in(
 
 
 def _post(client: TestClient, path: str, token: str, **fields: str) -> httpx.Response:
-    return client.post(path, data={"csrf_token": token, **fields}, headers=ORIGIN)
+    response: httpx.Response = client.post(
+        path, data={"csrf_token": token, **fields}, headers=ORIGIN
+    )
+    return response
 
 
 def test_console_changes_are_audited_under_the_account_name(
