@@ -324,3 +324,24 @@ def _token_and(page: httpx.Response) -> dict[str, str]:
         assert found, name
         fields[name] = html.unescape(found.group(1))
     return fields
+
+
+def test_console_pages_have_the_public_csp_and_no_inline_script(
+    app: FastAPI, browser: TestClient
+) -> None:
+    public_csp = browser.get("/").headers["content-security-policy"]
+    assert (
+        "script-src 'self'" in public_csp
+        and "unsafe-inline" not in public_csp.split("script-src")[1].split(";")[0]
+    )
+    pages = [browser.get("/admin/login")]
+    _signed_in(browser)
+    for path in _admin_routes("GET"):
+        if path != "/admin/login":
+            pages.append(browser.get(_concrete(path)))
+    for page in pages:
+        assert page.status_code == 200, page.url
+        assert page.headers["content-security-policy"] == public_csp, page.url
+        scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page.text, flags=re.S)
+        assert scripts == [(' src="/static/app.js" defer', "")], (page.url, scripts)
+        assert not re.search(r"<[^>]+\son[a-z]+=", page.text), page.url
