@@ -166,7 +166,7 @@ def create_meeting(session: Session, form: Form, actor: str) -> Outcome:
 def update_meeting(session: Session, uid: str, form: Form, actor: str) -> Outcome:
     """Save the whole form over the meeting, unless it changed since `form["version"]`."""
     meeting = crud.get_meeting(session, uid)
-    version = _version(form)
+    version = form_version(form)
     try:
         patch = MeetingUpdate.model_validate(_sent(form, _meeting_values(form)))
         crud.update_meeting(session, uid, patch, actor, crud.meeting_etag(meeting, version))
@@ -187,7 +187,8 @@ def update_meeting(session: Session, uid: str, form: Form, actor: str) -> Outcom
     return Outcome(key=uid)
 
 
-def _version(form: Form) -> int:
+def form_version(form: Form) -> int:
+    """The version a form was opened at; 0 (matching no version) when it is missing."""
     try:
         return int(form.get("version", ""))
     except ValueError:
@@ -197,7 +198,7 @@ def _version(form: Form) -> int:
 def cancel_meeting(session: Session, uid: str, form: Form, actor: str) -> Outcome:
     meeting = crud.get_meeting(session, uid)
     try:
-        crud.cancel_meeting(session, uid, actor, crud.meeting_etag(meeting, _version(form)))
+        crud.cancel_meeting(session, uid, actor, crud.meeting_etag(meeting, form_version(form)))
     except crud.PreconditionFailed:
         session.rollback()
         now = crud.get_meeting(session, uid)
@@ -258,7 +259,7 @@ def update_group(session: Session, slug: str, form: Form, actor: str) -> Outcome
     group = crud.get_group(session, slug)
     try:
         patch = GroupUpdate.model_validate(_group_values(form))
-        crud.update_group(session, slug, patch, actor, crud.group_etag(group, _version(form)))
+        crud.update_group(session, slug, patch, actor, crud.group_etag(group, form_version(form)))
     except ValidationError as exc:
         return Outcome(errors=_errors(exc))
     except crud.Invalid as exc:

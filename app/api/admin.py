@@ -74,8 +74,11 @@ def _meeting_page(
     if uid is not None:
         meeting = crud.get_meeting(session, uid)
         info = index[meeting.group_id]
-        context["version"] = outcome.current_version if outcome and outcome.conflict else None
-        context["version"] = context["version"] or int(form.get("version") or meeting.version)
+        context["version"] = (
+            outcome.current_version
+            if outcome and outcome.conflict
+            else console.form_version(form) or meeting.version
+        )
         context["opened"] = (
             outcome.current_snapshot
             if outcome and outcome.conflict
@@ -213,6 +216,14 @@ def _group_page(
     }
     code = 422 if outcome and outcome.errors else 409 if conflict else 200
     return console_page(request, "admin/group.html", context, code)
+
+
+@router.get("/groups", response_class=HTMLResponse)
+def read_groups(
+    request: Request, who: SignedInDep, session: WriteSessionDep, service: FeedServiceDep
+) -> HTMLResponse:
+    context = {"who": who, "groups": list(service.groups(session).values())}
+    return console_page(request, "admin/groups.html", context)
 
 
 @router.get("/groups/{slug}", response_class=HTMLResponse)

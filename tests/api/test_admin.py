@@ -345,3 +345,46 @@ def test_console_pages_have_the_public_csp_and_no_inline_script(
         scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page.text, flags=re.S)
         assert scripts == [(' src="/static/app.js" defer', "")], (page.url, scripts)
         assert not re.search(r"<[^>]+\son[a-z]+=", page.text), page.url
+
+
+def test_a_stale_group_form_saves_nothing_and_shows_the_change(
+    engine: Engine, browser: TestClient
+) -> None:
+    token = _signed_in(browser)
+    page = browser.get(f"/admin/groups/{SLUG}")
+    assert page.status_code == 200
+    opened = _token_and(page)
+    leaders = re.search(r'<textarea id="leaders" name="leaders"[^>]*>([^<]*)</textarea>', page.text)
+    assert leaders and "(" in leaders.group(1), page.text
+    form = {**opened, "status": "ongoing", "status_note": "Kicked off", "leaders": leaders[1]}
+    assert _post(browser, f"/admin/groups/{SLUG}", token, **form).status_code == 303
+    before = _writes(engine)
+    form = {**opened, "status": "completed", "status_note": "Done", "leaders": leaders[1]}
+    stale = _post(browser, f"/admin/groups/{SLUG}", token, **form)
+    assert stale.status_code == 409
+    assert "Status note</strong>: (none) → Kicked off" in stale.text
+    assert _writes(engine) == before
+    with Session(engine) as session:
+        change = session.exec(select(Change).order_by(col(Change.id).desc())).first()
+    assert change is not None and change.after is not None
+    # The leaders went through the form's text and back unchanged.
+    assert change.before is not None and change.after["leaders"] == change.before["leaders"]
+
+
+def test_console_form_errors_are_422_in_the_apis_words_never_500(browser: TestClient) -> None:
+    token = _signed_in(browser)
+    bad = {
+        **_valid_form("/admin/meetings/new"),
+        "join_url": "ftp://example.org",
+        "end_time": "14:00",
+    }
+    response = _post(browser, "/admin/meetings/new", token, **bad)
+    assert response.status_code == 422
+    assert "must be an http:// or https:// URL" in response.text
+    edit = _post(browser, f"/admin/meetings/{UID}", token, version="not a number", title="x")
+    assert edit.status_code == 409
+    garbage = _post(browser, f"/admin/groups/{SLUG}", token, version="1", status="sleeping")
+    assert garbage.status_code == 422
+    assert "Input should be" in garbage.text
+    nul = sign_in(browser, name="ali\x00ce")
+    assert nul.status_code == 400

@@ -384,8 +384,10 @@ def test_every_page_passes_axe_core_at_wcag_21_aa(console: str, browser: Browser
         found["/admin/changes"] = _axe(page)
         page.goto(f"{console}/admin/changes?group={GROUP}")
         found["/admin/changes?group"] = _axe(page)
-        page.goto(f"{console}/admin/groups/{GROUP}")
+        page.goto(f"{console}/admin/groups")
         found["/admin/groups"] = _axe(page)
+        page.goto(f"{console}/admin/groups/{GROUP}")
+        found["/admin/groups/{slug}"] = _axe(page)
         uid = httpx.get(f"{console}/api/meetings", params={"group": GROUP}).json()["data"][0]["uid"]
         for path in (f"/admin/meetings/{uid}", f"/admin/meetings/{uid}/cancel"):
             page.goto(console + path)
