@@ -131,11 +131,15 @@ class SignedIn:
     session_id: str
 
 
-def start_session(session: Session, user: User) -> str:
-    """A new session for `user`; the returned secret goes in the cookie, only its hash is kept."""
+def start_session(session: Session, user: User, idle: dt.timedelta | None = None) -> str:
+    """A new session for `user`; the returned secret goes in the cookie, only its hash is kept.
+    With `idle`, sessions of anyone left unused for longer are cleared out on the way."""
     assert user.id is not None
     secret = secrets.token_urlsafe(32)
     stamp = _now()
+    if idle is not None:
+        stale = col(ConsoleSession.last_seen_at) < stamp - idle
+        session.exec(delete(ConsoleSession).where(stale))
     session.add(
         ConsoleSession(
             id=_digest(secret),

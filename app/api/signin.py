@@ -133,7 +133,7 @@ async def sign_in(
         throttle.failed(name, address)
         return _login_page(request, _secure(settings), "Wrong username or password.", 400)
     throttle.succeeded(name, address)
-    secret = accounts.start_session(session, user)
+    secret = accounts.start_session(session, user, settings.session_idle)
     response = RedirectResponse("/admin", status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         SESSION_COOKIE,

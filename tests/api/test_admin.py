@@ -229,15 +229,26 @@ def test_sign_out_ends_the_session_on_the_server(engine: Engine, browser: TestCl
     assert browser.get("/admin").status_code == 303
 
 
-def test_an_idle_session_expires(engine: Engine, browser: TestClient) -> None:
-    _signed_in(browser)
+def _age_sessions(engine: Engine, idle: dt.timedelta) -> None:
     with Session(engine) as session:
-        row = session.exec(select(ConsoleSession)).one()
-        row.last_seen_at = crud.now() - dt.timedelta(hours=8, minutes=1)
-        session.add(row)
+        for row in session.exec(select(ConsoleSession)).all():
+            row.last_seen_at = crud.now() - idle
+            session.add(row)
         session.commit()
+
+
+def test_an_idle_session_expires(app: FastAPI, engine: Engine, browser: TestClient) -> None:
+    _signed_in(browser)
+    _age_sessions(engine, dt.timedelta(hours=7, minutes=58))
+    assert browser.get("/admin").status_code == 200  # used within 8 hours: still on
+    _age_sessions(engine, dt.timedelta(hours=8, minutes=1))
     assert browser.get("/admin").status_code == 303
     assert _writes(engine)[2] == 0
+    # Sessions nobody comes back to are cleared when someone next signs in.
+    _signed_in(browser)
+    _age_sessions(engine, dt.timedelta(days=3))
+    assert sign_in(_browser(app, address="198.51.100.5")).status_code == 303
+    assert _writes(engine)[2] == 1
 
 
 def test_a_disabled_account_is_signed_out_and_cannot_sign_in(
