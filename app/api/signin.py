@@ -111,15 +111,24 @@ def read_login(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _login_page(request, _secure(settings))
 
 
-@router.post("/login", response_class=HTMLResponse)
-async def sign_in(
-    request: Request, session: WriteSessionDep, settings: SettingsDep, base: BaseUrlDep
-) -> Response:
+async def _sign_in_form(request: Request, base: BaseUrlDep) -> dict[str, str]:
+    """The sign-in form, once its Origin and its token (matching the login cookie) are checked."""
     _check_origin(request, base)
     form = await _form(request)
     expected = request.cookies.get(LOGIN_COOKIE)
     if not expected or not accounts.csrf_matches(expected, form.get("csrf_token")):
         raise HTTPException(403, "the sign-in form's CSRF token is missing or stale: reload it")
+    return form
+
+
+@router.post("/login", response_class=HTMLResponse)
+def sign_in(
+    request: Request,
+    form: Annotated[dict[str, str], Depends(_sign_in_form)],
+    session: WriteSessionDep,
+    settings: SettingsDep,
+) -> Response:
+    # A plain def: hashing a password takes a while, and must not hold up the event loop.
     name, address = form.get("username", "").strip(), _client(request)
     throttle: accounts.SignInThrottle = request.app.state.sign_in_throttle
     try:
@@ -135,21 +144,23 @@ async def sign_in(
     throttle.succeeded(name, address)
     secret = accounts.start_session(session, user, settings.session_idle)
     response = RedirectResponse("/admin", status_code=status.HTTP_303_SEE_OTHER)
+    secure = _secure(settings)
     response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        path="/admin",
-        httponly=True,
-        samesite="strict",
-        secure=_secure(settings),
+        SESSION_COOKIE, secret, path="/admin", httponly=True, samesite="strict", secure=secure
     )
-    response.delete_cookie(LOGIN_COOKIE, path="/admin/login")
+    response.delete_cookie(
+        LOGIN_COOKIE, path="/admin/login", httponly=True, samesite="strict", secure=secure
+    )
     return response
 
 
 @router.post("/logout")
-def sign_out(who: SignedInDep, _: PostedDep, session: WriteSessionDep) -> Response:
+def sign_out(
+    who: SignedInDep, _: PostedDep, session: WriteSessionDep, settings: SettingsDep
+) -> Response:
     accounts.end_session(session, who)
     response = RedirectResponse("/admin/login", status_code=status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(SESSION_COOKIE, path="/admin")
+    response.delete_cookie(
+        SESSION_COOKIE, path="/admin", httponly=True, samesite="strict", secure=_secure(settings)
+    )
     return response
