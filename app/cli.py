@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from app import auth, cli_delivery, crud, seeding
+from app import accounts, auth, cli_delivery, crud, seeding
 from app.config import get_settings
 from app.db import make_engine, write_session
 from app.migrate import migrate, prepare
@@ -122,6 +122,47 @@ def _token_list(_args: argparse.Namespace, engine: Engine) -> int:
         for row in auth.list_tokens(session):
             state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
             print(f"{row.name}\tcreated {row.created_at:%Y-%m-%d}\t{state}")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From standard input (--password-stdin: the first line) or typed twice at the terminal."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise accounts.AccountError("the two passwords differ; nothing changed")
+    return first
+
+
+def _user_add(args: argparse.Namespace, engine: Engine) -> int:
+    password = _read_password(args)
+    with Session(engine) as session:
+        accounts.add_user(session, args.name, password)
+    print(f"user {args.name!r} added; they sign in at /admin/login")
+    return 0
+
+
+def _user_passwd(args: argparse.Namespace, engine: Engine) -> int:
+    password = _read_password(args)
+    with Session(engine) as session:
+        accounts.set_password(session, args.name, password)
+    print(f"password of {args.name!r} changed; their sessions have ended")
+    return 0
+
+
+def _user_disable(args: argparse.Namespace, engine: Engine) -> int:
+    with Session(engine) as session:
+        accounts.disable_user(session, args.name)
+    print(f"user {args.name!r} disabled; their sessions have ended")
+    return 0
+
+
+def _user_list(_args: argparse.Namespace, engine: Engine) -> int:
+    with Session(engine) as session:
+        for user in accounts.list_users(session):
+            state = "disabled" if user.disabled else "active"
+            print(f"{user.name}\tcreated {user.created_at:%Y-%m-%d}\t{state}")
     return 0
 
 
@@ -269,6 +310,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     command("list", _token_list, "list tokens (names only)", tokens)
 
+    users = command("user", lambda a, e: 2, "console accounts").add_subparsers(
+        dest="action", required=True
+    )
+    for name, handler, text in (
+        ("add", _user_add, "add an account (password typed twice, or --password-stdin)"),
+        ("passwd", _user_passwd, "set a new password; the account's sessions end"),
+    ):
+        p = command(name, handler, text, users)
+        p.add_argument("name")
+        p.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input"
+        )
+    p = command("disable", _user_disable, "disable an account; its sessions end", users)
+    p.add_argument("name")
+    command("list", _user_list, "list accounts (names and state)", users)
+
     meetings = command("meetings", lambda a, e: 2, "add, move, cancel, list").add_subparsers(
         dest="action", required=True
     )
@@ -327,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (crud.NotFound, crud.Invalid, crud.Conflict, crud.PreconditionFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (seeding.SeedError, auth.TokenError) as exc:
+    except (seeding.SeedError, auth.TokenError, accounts.AccountError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ValidationError as exc:

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=65536, ge=1024, description="Largest request body accepted; larger: 413."
     )
+    session_idle_hours: float = Field(
+        default=8,
+        gt=0,
+        le=24 * 30,
+        description="A console session unused for this long ends; the person signs in again.",
+    )
 
     smtp_url: str | None = Field(
         default=None,
@@ -170,6 +176,10 @@ class Settings(BaseSettings):
     @property
     def refresh_interval(self) -> timedelta:
         return timedelta(hours=self.refresh_hours)
+
+    @property
+    def session_idle(self) -> timedelta:
+        return timedelta(hours=self.session_idle_hours)
 
 
 @lru_cache

@@ -302,8 +302,9 @@ def _touch_meetings_of(session: Session, group: Group) -> None:
         session.add(meeting)
 
 
-def group_etag(group: Group) -> str:
-    return f'"g{group.id}-{group.version}"'
+def group_etag(group: Group, version: int | None = None) -> str:
+    """The ETag of `group`, or of it as it was at `version` (a console form's version)."""
+    return f'"g{group.id}-{group.version if version is None else version}"'
 
 
 # --- meetings ----------------------------------------------------------------------------------
@@ -317,8 +318,9 @@ def get_meeting(session: Session, uid: str) -> Meeting:
     return meeting
 
 
-def meeting_etag(meeting: Meeting) -> str:
-    return f'"m{meeting.id}-{meeting.version}"'
+def meeting_etag(meeting: Meeting, version: int | None = None) -> str:
+    """The ETag of `meeting`, or of it as it was at `version` (a console form's version)."""
+    return f'"m{meeting.id}-{meeting.version if version is None else version}"'
 
 
 def check_if_match(if_match: str | None, etag: str) -> None:

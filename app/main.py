@@ -15,8 +15,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import crud, middleware, observability, outbox, seeding
-from app.api import changefeed, changes, feeds, groups, health, meetings, pages
+from app import accounts, crud, middleware, observability, outbox, seeding
+from app.api import admin, changefeed, changes, feeds, groups, health, meetings, pages, signin
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.fastpath import FeedFastPath
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_limiter = AuthLimiter()
     sender = Sender.from_settings(engine, settings)
     app.state.sender = sender
+    app.state.sign_in_throttle = accounts.SignInThrottle()
     _install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
@@ -126,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Outermost: an oversized body is refused before any other work is done.
     middleware.install(app, settings)
-    for module in (health, groups, meetings, changes, changefeed, feeds, pages):
+    for module in (health, groups, meetings, changes, changefeed, feeds, pages, signin, admin):
         app.include_router(module.router, responses=middleware.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
     # Outermost but one: counts and logs every answer, refusals included.

@@ -434,3 +434,43 @@ class ChangePublic(BaseModel):
 class ChangesPublic(BaseModel):
     data: list[ChangePublic]
     count: int
+
+
+# --- the secretariat's console: accounts and their sessions -------------------------------------
+
+
+class UserBase(BaseModel):
+    name: Annotated[
+        str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    ]
+
+
+class UserCreate(UserBase):
+    password: Annotated[str, Field(min_length=12, max_length=1000)]
+
+
+class User(SQLModel, table=True):
+    """A person who may sign in to the console; only an argon2id hash of the password is kept."""
+
+    __tablename__ = "users"
+    id: int | None = SQLField(default=None, primary_key=True)
+    name: str = SQLField(unique=True, index=True, max_length=80)
+    password_hash: str = SQLField(max_length=200)
+    disabled: bool = False
+    created_at: datetime
+
+
+class UserPublic(UserBase):
+    disabled: bool
+    created_at: datetime
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in browser, kept in the store so that every replica knows it; the cookie holds
+    a secret whose hash is the key."""
+
+    id: str = SQLField(primary_key=True, max_length=64)
+    user_id: int = SQLField(foreign_key="users.id", index=True)
+    csrf_token: str = SQLField(max_length=64)
+    created_at: datetime
+    last_seen_at: datetime

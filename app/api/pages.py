@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlmodel import Session
@@ -23,6 +23,7 @@ from app.publishing import ALL_CALENDAR_NAME, FeedService, calendar_label, feed_
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+FAVICON = (Path(__file__).resolve().parent.parent / "static" / "favicon.ico").read_bytes()
 # Autoescape everything: group names, scopes and notes come from the write API.
 templates = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True)
@@ -139,7 +140,7 @@ def _human_day(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def _meeting_view(meeting: Meeting, info: crud.GroupInfo, base: str) -> MeetingView:
+def meeting_view(meeting: Meeting, info: crud.GroupInfo, base: str) -> MeetingView:
     public = meeting_public(meeting, info, base)
     label = calendar_label(info)
     if public.start_utc is None or public.end_utc is None:
@@ -194,7 +195,7 @@ def _group_views(
     meetings, _ = crud.list_meetings(session, crud.MeetingQuery())
     for meeting in meetings:
         by_id[meeting.group_id].meetings.append(
-            _meeting_view(meeting, index[meeting.group_id], base)
+            meeting_view(meeting, index[meeting.group_id], base)
         )
     roots: list[GroupView] = []
     for gid, info in index.items():
@@ -260,3 +261,10 @@ def read_docs(request: Request) -> HTMLResponse:
         "docs.html",
         {"title": request.app.title, "openapi_url": request.app.openapi_url},
     )
+
+
+@router.get("/favicon.ico")
+def read_favicon() -> Response:
+    """Browsers ask for it whatever the page says: answer rather than log a 404 each time."""
+    headers = {"Cache-Control": "public, max-age=604800"}
+    return Response(FAVICON, media_type="image/x-icon", headers=headers)

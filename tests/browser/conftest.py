@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Route,
+    sync_playwright,
+)
 
 from tests.utils.server import Env, running_servers
 
 ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -60,3 +71,47 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     )
     yield browser
     browser.close()
+
+
+@dataclass
+class Watch:
+    """What a page did wrong: console errors, uncaught exceptions, requests off this machine."""
+
+    errors: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+    def refused(self, status: int) -> None:
+        """The page was answered `status` on purpose (a form sent back with its errors):
+        Chromium logs that as an error, once; take it off the list."""
+        message = f"Failed to load resource: the server responded with a status of {status} "
+        matching = [e for e in self.errors if e.startswith(message)]
+        assert matching, (status, self.errors)
+        self.errors.remove(matching[0])
+
+    def assert_clean(self) -> None:
+        assert self.errors == []
+        assert self.outside == []
+
+
+def open_page(context: BrowserContext) -> tuple[Page, Watch]:
+    """A new page of `context`, watched for errors; requests off this machine are refused."""
+    watch = Watch()
+
+    def route(r: Route) -> None:
+        if urlsplit(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            # Blocked: the pages must work with no internet.
+            watch.outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watch.errors.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda exc: watch.errors.append(str(exc)))
+    return page, watch

@@ -4,54 +4,15 @@ builder, local times in other zones, a phone-width layout, /docs offline, and sc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from itertools import pairwise
-from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route
+from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.browser.conftest import CANCELLED_UID
+from tests.browser.conftest import CANCELLED_UID, DOCS, open_page
 from tests.ical_parsers import parse_icalendar
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-
-@dataclass
-class Watch:
-    """What a page did wrong: console errors, uncaught exceptions, requests off this machine."""
-
-    errors: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-
-    def assert_clean(self) -> None:
-        assert self.errors == []
-        assert self.outside == []
-
-
-def _open(context: BrowserContext) -> tuple[Page, Watch]:
-    watch = Watch()
-
-    def route(r: Route) -> None:
-        if urlsplit(r.request.url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            # Blocked: the pages must work with no internet.
-            watch.outside.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            watch.errors.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda exc: watch.errors.append(str(exc)))
-    return page, watch
 
 
 @pytest.fixture
@@ -81,7 +42,7 @@ def _expected_links(https: str, name: str) -> dict[str, str]:
 def test_index_loads_without_console_errors_or_outside_requests(
     server: str, context: BrowserContext
 ) -> None:
-    page, watch = _open(context)
+    page, watch = open_page(context)
     page.goto(f"{server}/")
     page.locator(".builder-result").wait_for(state="visible")
     assert page.locator("button.copy").first.is_visible()
@@ -98,7 +59,7 @@ def test_index_loads_without_console_errors_or_outside_requests(
 
 
 def test_subscribe_links_are_exact(server: str, context: BrowserContext) -> None:
-    page, watch = _open(context)
+    page, watch = open_page(context)
     page.goto(f"{server}/")
     everything = _expected_links(f"{server}/calendar.ics", "U4SSC meetings")
     assert everything["google"] == (
@@ -139,7 +100,7 @@ def _api_uids(server: str, groups: list[str]) -> set[str]:
 def test_feed_builder_url_holds_exactly_the_chosen_groups(
     server: str, context: BrowserContext
 ) -> None:
-    page, watch = _open(context)
+    page, watch = open_page(context)
     page.goto(f"{server}/")
     page.locator("#pick-procurement-wg2").check()
     page.locator("#pick-people-centred-cities").check()
@@ -170,7 +131,7 @@ def test_feed_builder_url_holds_exactly_the_chosen_groups(
 def test_feed_builder_works_without_javascript(server: str, browser: Browser) -> None:
     context = browser.new_context(java_script_enabled=False, accept_downloads=True)
     try:
-        page, watch = _open(context)
+        page, watch = open_page(context)
         page.goto(f"{server}/")
         assert page.locator(".builder-result").is_hidden()
         page.locator("#pick-digital-wellbeing").check()
@@ -198,7 +159,7 @@ def test_local_times_in_the_readers_zone(
 ) -> None:
     context = browser.new_context(locale="en-GB", timezone_id=zone)
     try:
-        page, watch = _open(context)
+        page, watch = open_page(context)
         page.goto(f"{server}/groups/ai-in-cities-wg2")
         # 27 July 2023, 16:00-17:00 Geneva (CEST) = 14:00-15:00 UTC.
         meeting = page.locator("#meeting-ai-in-cities-wg2-2023-09-28")
@@ -219,7 +180,7 @@ def test_local_times_in_the_readers_zone(
 
 
 def test_cancelled_meeting_is_struck_through(server: str, context: BrowserContext) -> None:
-    page, watch = _open(context)
+    page, watch = open_page(context)
     page.goto(f"{server}/groups/ai-in-cities-wg2")
     meeting = page.locator(f"#meeting-{CANCELLED_UID}")
     assert "Cancelled" in meeting.locator(".badge").inner_text()
@@ -232,7 +193,7 @@ def test_cancelled_meeting_is_struck_through(server: str, context: BrowserContex
 def test_nothing_scrolls_sideways_at_375px(server: str, browser: Browser, path: str) -> None:
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB")
     try:
-        page, watch = _open(context)
+        page, watch = open_page(context)
         page.goto(server + path)
         # Open every subscribe box too: their long URLs are the likeliest to overflow.
         page.eval_on_selector_all("details", "els => els.forEach(e => { e.open = true; })")
@@ -246,7 +207,7 @@ def test_nothing_scrolls_sideways_at_375px(server: str, browser: Browser, path: 
 
 
 def test_docs_render_with_the_network_blocked(server: str, context: BrowserContext) -> None:
-    page, watch = _open(context)
+    page, watch = open_page(context)
     page.goto(f"{server}/docs")
     page.locator(".opblock").first.wait_for(state="visible")
     assert page.locator(".opblock").count() >= 10
@@ -260,7 +221,7 @@ def test_screenshots(server: str, browser: Browser) -> None:
         viewport={"width": 1280, "height": 1800}, locale="en-GB", timezone_id="America/New_York"
     )
     try:
-        page, watch = _open(context)
+        page, watch = open_page(context)
         DOCS.mkdir(exist_ok=True)
         page.goto(f"{server}/")
         page.locator(".builder-result").wait_for(state="visible")

@@ -1,0 +1,268 @@
+"""The console's pages under /admin: dashboard, meeting and group forms, the audit trail;
+thin routes over app.console."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app import accounts, console, console_views, crud, feeds, geneva
+from app.api.deps import BaseUrlDep, FeedServiceDep
+from app.api.pages import meeting_view
+from app.api.signin import PostedDep, SignedInDep, console_page
+from app.db import WriteSessionDep
+from app.models import GroupStatus, MeetingStatus
+
+router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
+
+TIME_ZONES = (geneva.GENEVA, "UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo")
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def _today() -> dt.date:
+    return geneva.local_date(dt.datetime.now(dt.UTC))
+
+
+@router.get("", response_class=HTMLResponse)
+def read_dashboard(
+    request: Request,
+    who: SignedInDep,
+    session: WriteSessionDep,
+    service: FeedServiceDep,
+    base: BaseUrlDep,
+) -> HTMLResponse:
+    index = service.groups(session)
+    upcoming, _ = crud.list_meetings(session, crud.MeetingQuery(start=_today()), limit=15)
+    return console_page(
+        request,
+        "admin/dashboard.html",
+        {
+            "who": who,
+            "upcoming": [meeting_view(m, index[m.group_id], base) for m in upcoming],
+            "changes": console_views.recent_changes(session, limit=10),
+            "concerns": console_views.groups_to_look_at(session, _today()),
+        },
+    )
+
+
+def _meeting_page(
+    request: Request,
+    who: accounts.SignedIn,
+    session: WriteSessionDep,
+    service: FeedServiceDep,
+    base: str,
+    uid: str | None,
+    form: dict[str, str],
+    outcome: console.Outcome | None = None,
+) -> HTMLResponse:
+    index = service.groups(session)
+    context: dict[str, Any] = {
+        "who": who,
+        "uid": uid,
+        "form": form,
+        "errors": outcome.errors if outcome else {},
+        "conflict": outcome.conflict if outcome else [],
+        "groups": list(index.values()),
+        "zones": TIME_ZONES,
+        "statuses": [s.value for s in MeetingStatus],
+    }
+    if uid is not None:
+        meeting = crud.get_meeting(session, uid)
+        info = index[meeting.group_id]
+        context["version"] = (
+            outcome.current_version
+            if outcome and outcome.conflict
+            else console.form_version(form) or meeting.version
+        )
+        context["opened"] = (
+            outcome.current_snapshot
+            if outcome and outcome.conflict
+            else form.get("opened")
+            or console.snapshot_text(crud.meeting_snapshot(session, meeting))
+        )
+        context["preview"] = meeting_view(meeting, info, base)
+        context["summary"] = feeds.meeting_summary(meeting, info)
+        context["last_change"] = console_views.last_change_of(session, uid)
+    code = 200
+    if outcome and outcome.errors:
+        code = 422
+    elif outcome and outcome.conflict:
+        code = 409
+    return console_page(request, "admin/meeting.html", context, code)
+
+
+@router.get("/meetings/new", response_class=HTMLResponse)
+def read_new_meeting(
+    request: Request,
+    who: SignedInDep,
+    session: WriteSessionDep,
+    service: FeedServiceDep,
+    base: BaseUrlDep,
+    group: str = "",
+) -> HTMLResponse:
+    form = console.empty_meeting_form(group[:80])
+    return _meeting_page(request, who, session, service, base, None, form)
+
+
+@router.post("/meetings/new", response_class=HTMLResponse)
+def create_meeting(
+    request: Request,
+    who: SignedInDep,
+    form: PostedDep,
+    session: WriteSessionDep,
+    service: FeedServiceDep,
+    base: BaseUrlDep,
+) -> Response:
+    outcome = console.create_meeting(session, form, who.name)
+    if outcome.saved:
+        return RedirectResponse(f"/admin/meetings/{outcome.key}?saved=1", status_code=303)
+    return _meeting_page(request, who, session, service, base, None, form, outcome)
+
+
+@router.get("/meetings/{uid}", response_class=HTMLResponse)
+def read_meeting(
+    uid: str,
+    request: Request,
+    who: SignedInDep,
+    session: WriteSessionDep,
+    service: FeedServiceDep,
+    base: BaseUrlDep,
+) -> HTMLResponse:
+    meeting = crud.get_meeting(session, uid)
+    form = console.meeting_form(crud.meeting_snapshot(session, meeting))
+    form["version"] = str(meeting.version)
+    return _meeting_page(request, who, session, service, base, uid, form)
+
+
+@router.post("/meetings/{uid}", response_class=HTMLResponse)
+def update_meeting(
+    uid: str,
+    request: Request,
+    who: SignedInDep,
+    form: PostedDep,
+    session: WriteSessionDep,
+    service: FeedServiceDep,
+    base: BaseUrlDep,
+) -> Response:
+    outcome = console.update_meeting(session, uid, form, who.name)
+    if outcome.saved:
+        return RedirectResponse(f"/admin/meetings/{uid}?saved=1", status_code=303)
+    return _meeting_page(request, who, session, service, base, uid, form, outcome)
+
+
+@router.get("/meetings/{uid}/cancel", response_class=HTMLResponse)
+def read_cancel(
+    uid: str,
+    request: Request,
+    who: SignedInDep,
+    session: WriteSessionDep,
+    service: FeedServiceDep,
+    base: BaseUrlDep,
+) -> HTMLResponse:
+    meeting = crud.get_meeting(session, uid)
+    info = service.groups(session)[meeting.group_id]
+    context = {
+        "who": who,
+        "uid": uid,
+        "preview": meeting_view(meeting, info, base),
+        "version": meeting.version,
+        "opened": console.snapshot_text(crud.meeting_snapshot(session, meeting)),
+    }
+    return console_page(request, "admin/cancel.html", context)
+
+
+@router.post("/meetings/{uid}/cancel", response_class=HTMLResponse)
+def cancel_meeting(
+    uid: str,
+    request: Request,
+    who: SignedInDep,
+    form: PostedDep,
+    session: WriteSessionDep,
+    service: FeedServiceDep,
+    base: BaseUrlDep,
+) -> Response:
+    outcome = console.cancel_meeting(session, uid, form, who.name)
+    if outcome.saved:
+        return RedirectResponse(f"/admin/meetings/{uid}?saved=1", status_code=303)
+    meeting = crud.get_meeting(session, uid)
+    form = console.meeting_form(crud.meeting_snapshot(session, meeting))
+    return _meeting_page(request, who, session, service, base, uid, form, outcome)
+
+
+def _group_page(
+    request: Request,
+    who: accounts.SignedIn,
+    session: WriteSessionDep,
+    slug: str,
+    form: dict[str, str],
+    outcome: console.Outcome | None = None,
+) -> HTMLResponse:
+    group = crud.get_group(session, slug)
+    conflict = bool(outcome and outcome.conflict)
+    context = {
+        "who": who,
+        "group": group,
+        "form": form,
+        "errors": outcome.errors if outcome else {},
+        "conflict": outcome.conflict if outcome else [],
+        "statuses": [s.value for s in GroupStatus],
+        "version": outcome.current_version if outcome and conflict else form["version"],
+        "opened": outcome.current_snapshot if outcome and conflict else form["opened"],
+    }
+    code = 422 if outcome and outcome.errors else 409 if conflict else 200
+    return console_page(request, "admin/group.html", context, code)
+
+
+@router.get("/groups", response_class=HTMLResponse)
+def read_groups(
+    request: Request, who: SignedInDep, session: WriteSessionDep, service: FeedServiceDep
+) -> HTMLResponse:
+    context = {"who": who, "groups": list(service.groups(session).values())}
+    return console_page(request, "admin/groups.html", context)
+
+
+@router.get("/groups/{slug}", response_class=HTMLResponse)
+def read_group(
+    slug: str, request: Request, who: SignedInDep, session: WriteSessionDep
+) -> HTMLResponse:
+    group = crud.get_group(session, slug)
+    snapshot = crud.group_snapshot(session, group)
+    form = console.group_form(snapshot)
+    form["version"], form["opened"] = str(group.version), console.snapshot_text(snapshot)
+    return _group_page(request, who, session, slug, form)
+
+
+@router.post("/groups/{slug}", response_class=HTMLResponse)
+def update_group(
+    slug: str, request: Request, who: SignedInDep, form: PostedDep, session: WriteSessionDep
+) -> Response:
+    outcome = console.update_group(session, slug, form, who.name)
+    if outcome.saved:
+        return RedirectResponse(f"/admin/groups/{slug}?saved=1", status_code=303)
+    form.setdefault("version", "0")
+    form.setdefault("opened", "{}")
+    return _group_page(request, who, session, slug, form, outcome)
+
+
+@router.get("/changes", response_class=HTMLResponse)
+def read_changes(
+    request: Request,
+    who: SignedInDep,
+    session: WriteSessionDep,
+    service: FeedServiceDep,
+    group: str = "",
+) -> HTMLResponse:
+    index = service.groups(session)
+    chosen = group if any(info.slug == group for info in index.values()) else None
+    context = {
+        "who": who,
+        "changes": console_views.recent_changes(session, chosen, limit=200),
+        "groups": list(index.values()),
+        "chosen": chosen,
+    }
+    return console_page(request, "admin/changes.html", context)

@@ -1,0 +1,166 @@
+"""Signing in and out of the console, and what every console route depends on: the session,
+its CSRF token and the Origin check."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app import accounts, console, console_views
+from app.api.deps import BaseUrlDep, SettingsDep
+from app.api.pages import MEETING_STATUS_LABELS, STATUS_LABELS, templates
+from app.db import WriteSessionDep
+
+router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
+
+SESSION_COOKIE = "u4ssc_console"
+LOGIN_COOKIE = "u4ssc_login"
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _check_origin(request: Request, base: str) -> None:
+    """A console POST must come from a page of this site: Origin (or, failing it, Referer)."""
+    given = request.headers.get("origin") or request.headers.get("referer")
+    if not given or given == "null":
+        raise HTTPException(403, "a console form must be sent from this site (no Origin header)")
+    if _origin(given) != _origin(base):
+        raise HTTPException(403, f"a console form must be sent from {_origin(base)}")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    data = await request.form()
+    return {key: value for key, value in data.items() if isinstance(value, str)}
+
+
+def console_page(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    context = {
+        "status_labels": STATUS_LABELS,
+        "meeting_status_labels": MEETING_STATUS_LABELS,
+        "shown": console_views.shown,
+        "labels": console.FIELD_LABELS,
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _signed_in(
+    request: Request, session: WriteSessionDep, settings: SettingsDep
+) -> accounts.SignedIn:
+    who = accounts.resume_session(
+        session, request.cookies.get(SESSION_COOKIE), settings.session_idle
+    )
+    if who is None:
+        if request.method in ("GET", "HEAD"):
+            raise HTTPException(303, "sign in first", headers={"Location": "/admin/login"})
+        raise HTTPException(403, "sign in first: no valid console session")
+    return who
+
+
+SignedInDep = Annotated[accounts.SignedIn, Depends(_signed_in)]
+
+
+async def _posted(request: Request, who: SignedInDep, base: BaseUrlDep) -> dict[str, str]:
+    """The fields of a console form, once its Origin and its CSRF token have been checked."""
+    _check_origin(request, base)
+    form = await _form(request)
+    if not accounts.csrf_matches(who.csrf_token, form.get("csrf_token")):
+        raise HTTPException(403, "the form's CSRF token is missing or stale: reload the page")
+    return form
+
+
+PostedDep = Annotated[dict[str, str], Depends(_posted)]
+
+
+def _secure(settings: SettingsDep) -> bool:
+    return (settings.public_base_url or "").startswith("https://")
+
+
+# --- signing in and out ------------------------------------------------------------------------
+
+
+def _login_page(
+    request: Request, secure: bool, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    token = accounts.new_form_token()
+    response = console_page(
+        request, "admin/login.html", {"csrf_token": token, "error": error}, status_code
+    )
+    response.set_cookie(
+        LOGIN_COOKIE, token, path="/admin/login", httponly=True, samesite="strict", secure=secure
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def read_login(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _login_page(request, _secure(settings))
+
+
+async def _sign_in_form(request: Request, base: BaseUrlDep) -> dict[str, str]:
+    """The sign-in form, once its Origin and its token (matching the login cookie) are checked."""
+    _check_origin(request, base)
+    form = await _form(request)
+    expected = request.cookies.get(LOGIN_COOKIE)
+    if not expected or not accounts.csrf_matches(expected, form.get("csrf_token")):
+        raise HTTPException(403, "the sign-in form's CSRF token is missing or stale: reload it")
+    return form
+
+
+@router.post("/login", response_class=HTMLResponse)
+def sign_in(
+    request: Request,
+    form: Annotated[dict[str, str], Depends(_sign_in_form)],
+    session: WriteSessionDep,
+    settings: SettingsDep,
+) -> Response:
+    # A plain def: hashing a password takes a while, and must not hold up the event loop.
+    name, address = form.get("username", "").strip(), _client(request)
+    throttle: accounts.SignInThrottle = request.app.state.sign_in_throttle
+    try:
+        throttle.check(name, address)
+    except accounts.Throttled as exc:
+        refused = _login_page(request, _secure(settings), str(exc), 429)
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
+    user = accounts.check_password(session, name, form.get("password", ""))
+    if user is None:
+        throttle.failed(name, address)
+        return _login_page(request, _secure(settings), "Wrong username or password.", 400)
+    throttle.succeeded(name, address)
+    secret = accounts.start_session(session, user, settings.session_idle)
+    response = RedirectResponse("/admin", status_code=status.HTTP_303_SEE_OTHER)
+    secure = _secure(settings)
+    response.set_cookie(
+        SESSION_COOKIE, secret, path="/admin", httponly=True, samesite="strict", secure=secure
+    )
+    response.delete_cookie(
+        LOGIN_COOKIE, path="/admin/login", httponly=True, samesite="strict", secure=secure
+    )
+    return response
+
+
+@router.post("/logout")
+def sign_out(
+    who: SignedInDep, _: PostedDep, session: WriteSessionDep, settings: SettingsDep
+) -> Response:
+    accounts.end_session(session, who)
+    response = RedirectResponse("/admin/login", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/admin", httponly=True, samesite="strict", secure=_secure(settings)
+    )
+    return response

@@ -1,0 +1,440 @@
+"""The secretariat's console in real Chromium against a real server: sign in, add, reschedule
+across a DST change and cancel, each seen in the feed; refused times; two editors at once;
+sign out; keyboard use; axe-core at WCAG 2.1 AA; screenshots for the README."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytz
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from tests.browser.conftest import DOCS, Watch, open_page
+from tests.ical_parsers import ParsedEvent, parse_icalendar
+from tests.utils.server import running_servers
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+NAME, PASSWORD = "secretariat", "a long pass phrase for tests"
+GROUP = "ai-in-cities-wg2"
+GENEVA = pytz.timezone("Europe/Zurich")
+
+
+def _next_transition(after: dt.date) -> dt.date:
+    """The next day Geneva's clocks change, at least `after`."""
+    day = after
+    while True:
+        noon = [
+            GENEVA.localize(dt.datetime.combine(d, dt.time(12)))
+            for d in (day, day + dt.timedelta(1))
+        ]
+        if noon[0].utcoffset() != noon[1].utcoffset():
+            return day + dt.timedelta(1)
+        day += dt.timedelta(1)
+
+
+TRANSITION = _next_transition(dt.date.today() + dt.timedelta(days=10))
+BEFORE = TRANSITION - dt.timedelta(days=7)
+AFTER = TRANSITION + dt.timedelta(days=7)
+
+
+def _utc(day: dt.date, clock: str) -> str:
+    wall = dt.datetime.combine(day, dt.time.fromisoformat(clock))
+    return GENEVA.localize(wall, is_dst=None).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own (the public page tests expect the seed untouched), with one account
+    made by the command line before it starts."""
+    folder = tmp_path_factory.mktemp("console")
+    env = {
+        "DATABASE_URL": f"sqlite:///{folder / 'calendar.db'}",
+        "ADMIN_TOKEN": None,
+        "PUBLIC_BASE_URL": None,
+    }
+    added = subprocess.run(
+        [sys.executable, "-m", "app.cli", "user", "add", NAME, "--password-stdin"],
+        input=PASSWORD + "\n",
+        env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    assert PASSWORD not in added.stdout + added.stderr
+    with running_servers(env, folder) as (running,):
+        yield running.url
+
+
+def _context(browser: Browser, **options: Any) -> BrowserContext:
+    return browser.new_context(locale="en-GB", timezone_id="America/New_York", **options)
+
+
+def _sign_in(page: Page, server: str) -> None:
+    page.goto(f"{server}/admin")
+    assert page.url == f"{server}/admin/login"
+    page.get_by_label("Username").fill(NAME)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server}/admin")
+    assert page.get_by_role("heading", name="Dashboard").is_visible()
+
+
+def _fill_meeting(page: Page, **fields: str) -> None:
+    labels = {
+        "date": "Date",
+        "start": "Start time",
+        "end": "End time",
+        "title": "Title",
+        "description": "Description",
+        "join": "Join link",
+    }
+    if "group" in fields:
+        page.get_by_label("Group").select_option(fields["group"])
+    if "status" in fields:
+        page.get_by_label("Status", exact=True).select_option(fields["status"])
+    for key, label in labels.items():
+        if key in fields:
+            page.get_by_label(label, exact=True).fill(fields[key])
+
+
+def _save(page: Page) -> str:
+    """Save; the uid of the meeting the form was saved to."""
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/admin/meetings/*?saved=1")
+    return page.url.split("/admin/meetings/")[1].split("?")[0]
+
+
+def _event(server: str, uid: str, group: str = GROUP) -> ParsedEvent:
+    feed = httpx.get(f"{server}/groups/{group}/calendar.ics")
+    assert feed.status_code == 200
+    events = [e for e in parse_icalendar(feed.content) if e.uid.split("@")[0] == uid]
+    assert len(events) == 1, uid
+    return events[0]
+
+
+@pytest.fixture
+def signed_in(console: str, browser: Browser) -> Iterator[tuple[Page, Watch]]:
+    context = _context(browser)
+    page, watch = open_page(context)
+    _sign_in(page, console)
+    yield page, watch
+    watch.assert_clean()
+    context.close()
+
+
+def test_add_reschedule_across_dst_and_cancel_show_in_the_feed(
+    console: str, signed_in: tuple[Page, Watch]
+) -> None:
+    page, _ = signed_in
+    page.get_by_role("link", name="Add a meeting").first.click()
+    assert page.get_by_label("Time zone").input_value() == "Europe/Zurich"
+    _fill_meeting(
+        page,
+        group=GROUP,
+        date=BEFORE.isoformat(),
+        start="15:00",
+        end="16:30",
+        title="Console timed",
+        join="https://meet.example.org/u4ssc",
+    )
+    timed = _save(page)
+    event = _event(console, timed)
+    assert (event.start, event.end) == (_utc(BEFORE, "15:00"), _utc(BEFORE, "16:30"))
+    assert (event.sequence, event.status, event.all_day) == (0, "CONFIRMED", False)
+    # The preview: the feed's summary, Geneva time, UTC, and (by app.js) the reader's time.
+    preview = page.locator(".preview")
+    assert "Console timed" in preview.locator(".preview-summary").inner_text()
+    assert "15:00\N{EN DASH}16:30 Geneva time" in preview.inner_text()
+    local = preview.locator(".local")
+    assert "Your time (America/New_York)" in local.inner_text()
+
+    page.goto(f"{console}/admin/meetings/new")
+    _fill_meeting(page, group=GROUP, date=AFTER.isoformat(), title="Console all-day")
+    all_day = _save(page)
+    event = _event(console, all_day)
+    assert (event.start, event.all_day, event.sequence, event.status) == (
+        AFTER.isoformat(),
+        True,
+        0,
+        "CONFIRMED",
+    )
+
+    # Across the clock change: same Geneva wall clock, another UTC instant.
+    page.goto(f"{console}/admin/meetings/{timed}")
+    _fill_meeting(page, date=AFTER.isoformat())
+    assert _save(page) == timed
+    event = _event(console, timed)
+    assert (event.start, event.end) == (_utc(AFTER, "15:00"), _utc(AFTER, "16:30"))
+    assert _utc(AFTER, "15:00")[11:13] != _utc(BEFORE, "15:00")[11:13]
+    assert (event.sequence, event.status) == (1, "CONFIRMED")
+
+    # Cancel, through its confirmation step: it stays in the feed, cancelled.
+    page.goto(f"{console}/admin/meetings/{all_day}")
+    page.get_by_role("link", name="Cancel meeting").click()
+    assert page.get_by_role("heading", name="Cancel this meeting?").is_visible()
+    assert _event(console, all_day).status == "CONFIRMED"  # nothing happened yet
+    page.get_by_role("button", name="Yes, cancel the meeting").click()
+    page.wait_for_url(f"**/admin/meetings/{all_day}?saved=1")
+    event = _event(console, all_day)
+    assert (event.sequence, event.status) == (1, "CANCELLED")
+    assert page.get_by_role("link", name="Cancel meeting").count() == 0
+    # The audit trail names the account.
+    page.goto(f"{console}/admin/changes?group={GROUP}")
+    rows = page.locator("table.audit tbody tr").all_inner_texts()
+    assert any(NAME in row and "cancel" in row and all_day in row for row in rows), rows
+
+
+def test_a_refused_wall_clock_time_is_shown_next_to_start_time(
+    console: str, signed_in: tuple[Page, Watch]
+) -> None:
+    page, watch = signed_in
+    page.goto(f"{console}/admin/meetings/new")
+    _fill_meeting(
+        page,
+        group=GROUP,
+        date=TRANSITION.isoformat(),
+        start="02:30",
+        end="03:30",
+        title="At the clock change",
+        description="Kept as typed",
+    )
+    page.get_by_role("button", name="Save").click()
+    field = page.locator("#field-start_time")
+    field.locator(".field-error").wait_for()
+    watch.refused(422)
+    message = field.locator(".field-error").inner_text()
+    reason = "does not exist" if TRANSITION.month == 3 else "happens twice"
+    assert f"{TRANSITION.isoformat()} 02:30 {reason} in Europe/Zurich" in message, message
+    start = page.get_by_label("Start time")
+    assert start.get_attribute("aria-invalid") == "true"
+    assert start.get_attribute("aria-describedby") == "error-start_time"
+    assert start.input_value() == "02:30"
+    assert page.get_by_label("Date").input_value() == TRANSITION.isoformat()
+    assert page.get_by_label("Title").input_value() == "At the clock change"
+    assert page.get_by_label("Description").input_value() == "Kept as typed"
+    assert page.get_by_label("Group").input_value() == GROUP
+
+
+def test_two_editors_at_once_the_second_save_is_refused_with_the_change_shown(
+    console: str, browser: Browser
+) -> None:
+    contexts = [_context(browser), _context(browser)]
+    try:
+        (first, w1), (second, w2) = (open_page(c) for c in contexts)
+        for p in (first, second):
+            _sign_in(p, console)
+        first.goto(f"{console}/admin/meetings/new")
+        _fill_meeting(
+            first,
+            group=GROUP,
+            date=AFTER.isoformat(),
+            start="10:00",
+            end="11:00",
+            title="Two editors",
+        )
+        uid = _save(first)
+        second.goto(f"{console}/admin/meetings/{uid}")
+        first.goto(f"{console}/admin/meetings/{uid}")
+        _fill_meeting(first, title="Renamed by the first")
+        _save(first)
+        _fill_meeting(second, start="12:00", end="13:00")
+        second.get_by_role("button", name="Save").click()
+        alert = second.locator(".conflict")
+        alert.wait_for()
+        w2.refused(409)
+        assert "someone changed this while you were editing" in alert.inner_text()
+        assert "Title: Two editors → Renamed by the first" in alert.inner_text()
+        assert f"Last changed by {NAME}" in alert.inner_text()
+        # Nothing of the second save reached the store; what they typed is still there.
+        data = httpx.get(f"{console}/api/meetings/{uid}").json()
+        assert (data["title"], data["start_time"], data["sequence"]) == (
+            "Renamed by the first",
+            "10:00",
+            1,
+        )
+        assert second.get_by_label("Start time").input_value() == "12:00"
+        w1.assert_clean()
+        w2.assert_clean()
+    finally:
+        for c in contexts:
+            c.close()
+
+
+def test_sign_out_ends_the_session_and_the_old_cookie_no_longer_works(
+    console: str, signed_in: tuple[Page, Watch]
+) -> None:
+    page, _ = signed_in
+    cookie = next(c for c in page.context.cookies() if c["name"] == "u4ssc_console")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    old = {"u4ssc_console": cookie["value"]}
+    assert httpx.get(f"{console}/admin", cookies=old).status_code == 200
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{console}/admin/login")
+    answer = httpx.get(f"{console}/admin", cookies=old)
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin/login"
+    page.goto(f"{console}/admin/changes")
+    assert page.url == f"{console}/admin/login"
+
+
+def test_sign_in_and_a_meeting_by_keyboard_alone(console: str, browser: Browser) -> None:
+    context = _context(browser)
+    try:
+        page, watch = open_page(context)
+        page.goto(f"{console}/admin/login")
+        # The username field has the focus on arrival; Tab goes on to the password, Enter sends.
+        page.keyboard.type(NAME)
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{console}/admin")
+        page.goto(f"{console}/admin/meetings/new?group={GROUP}")
+        page.get_by_label("Date").focus()
+        page.keyboard.type(AFTER.strftime("%d%m%Y"))
+        # Date and time fields have a stop per part (day, month, year; hours, minutes).
+        visited = _tab_to(page, "title")
+        assert [i for i in dict.fromkeys(visited) if i] == [
+            "date",
+            "start_time",
+            "end_time",
+            "timezone",
+        ]
+        page.keyboard.type("By keyboard")
+        assert "description" in _tab_to(page, "save")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/admin/meetings/*?saved=1")
+        uid = page.url.split("/admin/meetings/")[1].split("?")[0]
+        event = _event(console, uid)
+        assert (event.start, event.all_day) == (AFTER.isoformat(), True)
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
+def _tab_to(page: Page, target: str, limit: int = 30) -> list[str]:
+    """Press Tab until the element with id `target` has the focus; the ids passed on the way."""
+    visited: list[str] = []
+    for _ in range(limit):
+        focused = page.evaluate("document.activeElement.id")
+        if focused == target:
+            return visited
+        visited.append(focused)
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached #{target}: {visited}")
+
+
+def _axe(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    # It did look: rules ran and passed on this page.
+    assert len(result["passes"]) >= 10, result["passes"]
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]
+
+
+def test_every_page_passes_axe_core_at_wcag_21_aa(console: str, browser: Browser) -> None:
+    # The test injects axe itself: the pages' own CSP would refuse the inline copy.
+    context = _context(browser, bypass_csp=True)
+    try:
+        page, watch = open_page(context)
+        found: dict[str, list[dict[str, Any]]] = {}
+        for path in ("/", f"/groups/{GROUP}", "/groups/ai-in-cities", "/admin/login"):
+            page.goto(console + path)
+            found[path] = _axe(page)
+        page.goto(f"{console}/admin/login")
+        page.get_by_label("Username").fill(NAME)
+        page.get_by_label("Password").fill("wrong password here")
+        page.get_by_role("button", name="Sign in").click()
+        page.locator("#sign-in-error").wait_for()
+        watch.refused(400)
+        found["/admin/login (refused)"] = _axe(page)
+        _sign_in(page, console)
+        found["/admin"] = _axe(page)
+        page.goto(f"{console}/admin/meetings/new")
+        found["/admin/meetings/new"] = _axe(page)
+        _fill_meeting(
+            page,
+            group=GROUP,
+            date=TRANSITION.isoformat(),
+            start="02:30",
+            end="01:00",
+            join="not a link",
+        )
+        page.get_by_role("button", name="Save").click()
+        page.locator(".field-error").first.wait_for()
+        watch.refused(422)
+        found["/admin/meetings/new (errors)"] = _axe(page)
+        page.goto(f"{console}/admin/changes")
+        found["/admin/changes"] = _axe(page)
+        page.goto(f"{console}/admin/changes?group={GROUP}")
+        found["/admin/changes?group"] = _axe(page)
+        page.goto(f"{console}/admin/groups")
+        found["/admin/groups"] = _axe(page)
+        page.goto(f"{console}/admin/groups/{GROUP}")
+        found["/admin/groups/{slug}"] = _axe(page)
+        uid = httpx.get(f"{console}/api/meetings", params={"group": GROUP}).json()["data"][0]["uid"]
+        for path in (f"/admin/meetings/{uid}", f"/admin/meetings/{uid}/cancel"):
+            page.goto(console + path)
+            found[path] = _axe(page)
+        assert {path: v for path, v in found.items() if v} == {}
+        # And it would see one: an unlabelled field and a low-contrast text on the last page.
+        page.evaluate(
+            """() => {
+                document.querySelector("main").insertAdjacentHTML("beforeend",
+                  '<input type="text"><p style="color:#bbb;background:#fff">faint</p>');
+            }"""
+        )
+        assert {v["id"] for v in _axe(page)} >= {"label", "color-contrast"}
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
+def test_favicon(console: str) -> None:
+    answer = httpx.get(f"{console}/favicon.ico")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/x-icon"
+    assert answer.content[:4] == b"\x00\x00\x01\x00"
+
+
+def test_console_screenshots(console: str, browser: Browser) -> None:
+    context = _context(browser, viewport={"width": 1280, "height": 900})
+    try:
+        page, watch = open_page(context)
+        _sign_in(page, console)
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / "screenshot-console-dashboard.png"), full_page=True)
+        page.goto(f"{console}/admin/meetings/new")
+        _fill_meeting(
+            page,
+            group=GROUP,
+            date=TRANSITION.isoformat(),
+            start="02:30",
+            end="03:30",
+            title="Kick-off of the working group",
+        )
+        page.get_by_role("button", name="Save").click()
+        page.locator(".field-error").first.wait_for()
+        watch.refused(422)
+        page.screenshot(path=str(DOCS / "screenshot-console-meeting.png"), full_page=True)
+        watch.assert_clean()
+    finally:
+        context.close()
+    for name in ("screenshot-console-dashboard.png", "screenshot-console-meeting.png"):
+        assert (DOCS / name).read_bytes().startswith(b"\x89PNG")
