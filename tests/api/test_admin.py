@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -51,15 +51,15 @@ def browser(app: FastAPI, account: str) -> Iterator[TestClient]:
     yield _browser(app)
 
 
-def _token(page: httpx.Response) -> str:
+def _token(page: httpx2.Response) -> str:
     found = CSRF.search(page.text)
     assert found, page.text
     return found.group(1)
 
 
-def sign_in(client: TestClient, name: str = NAME, password: str = PASSWORD) -> httpx.Response:
+def sign_in(client: TestClient, name: str = NAME, password: str = PASSWORD) -> httpx2.Response:
     token = _token(client.get("/admin/login"))
-    response: httpx.Response = client.post(
+    response: httpx2.Response = client.post(
         "/admin/login",
         data={"username": name, "password": password, "csrf_token": token},
         headers=ORIGIN,
@@ -261,8 +261,8 @@ def test_a_disabled_account_is_signed_out_and_cannot_sign_in(
     assert sign_in(browser).status_code == 400
 
 
-def _post(client: TestClient, path: str, token: str, **fields: str) -> httpx.Response:
-    response: httpx.Response = client.post(
+def _post(client: TestClient, path: str, token: str, **fields: str) -> httpx2.Response:
+    response: httpx2.Response = client.post(
         path, data={"csrf_token": token, **fields}, headers=ORIGIN
     )
     return response
@@ -325,7 +325,7 @@ def test_a_stale_form_saves_nothing_and_shows_the_change(
     assert _writes(engine) == before
 
 
-def _token_and(page: httpx.Response) -> dict[str, str]:
+def _token_and(page: httpx2.Response) -> dict[str, str]:
     """The hidden version and opened fields of an edit form."""
     import html
 
