@@ -89,9 +89,9 @@ def _unfold(body: bytes) -> bytes:
 
 
 def _same(lean: object, reference: object) -> None:
-    import httpx
+    import httpx2
 
-    assert isinstance(lean, httpx.Response) and isinstance(reference, httpx.Response)
+    assert isinstance(lean, httpx2.Response) and isinstance(reference, httpx2.Response)
     assert lean.status_code == reference.status_code
     assert lean.content == reference.content
     for name in COMPARED:
