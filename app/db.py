@@ -12,7 +12,6 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-
 # How long a request waits for a pooled connection before it is answered 503 (Retry-After).
 # The admission limit (app.admission) keeps requests in flight under the pool size, so a wait
 # this long means the store itself is stuck, not that the pool is too small.

@@ -62,9 +62,9 @@ class EdgeProtocol(H11Protocol):
 
     def _expire(self) -> None:
         self._header_deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            if self.cycle is None or self.cycle.response_complete:
-                self.transport.close()
+        waiting = self.conn.their_state is h11.IDLE and not self.transport.is_closing()
+        if waiting and (self.cycle is None or self.cycle.response_complete):
+            self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
         # h11 refuses a request line + headers over its limit as a protocol error, which
