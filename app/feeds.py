@@ -388,12 +388,16 @@ class MeetingVersion(Protocol):
 
 
 class EventCache:
-    """Rendered VEVENT text per meeting version; bounded, least recently used goes first."""
+    """Rendered VEVENT text per meeting version; bounded by entries and by characters held
+    (each `alarm=` value renders every event anew, so a client could otherwise fill memory),
+    least recently used goes first."""
 
-    def __init__(self, max_entries: int = 200_000) -> None:
+    def __init__(self, max_entries: int = 200_000, max_chars: int = 32 * 1024 * 1024) -> None:
         self._entries: OrderedDict[tuple[object, ...], str] = OrderedDict()
         self._group_parts: GroupPartsCache = {}
         self._max = max_entries
+        self._max_chars = max_chars
+        self._chars = 0
         # Worker threads read and fill the cache together: an entry looked up by one may be
         # evicted by another before it is moved to the end, so each step holds the lock.
         self._lock = threading.Lock()
@@ -437,11 +441,17 @@ class EventCache:
         text = render_event(meeting, info, ctx, alarm, self._group_parts)
         with self._lock:
             self.misses += 1
+            previous = self._entries.pop(key, None)
+            self._chars += len(text) - (len(previous) if previous is not None else 0)
             self._entries[key] = text
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            while len(self._entries) > 1 and (
+                len(self._entries) > self._max or self._chars > self._max_chars
+            ):
+                self._chars -= len(self._entries.popitem(last=False)[1])
         return text
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
+            self._chars = 0
         self._group_parts.clear()

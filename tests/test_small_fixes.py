@@ -144,3 +144,18 @@ def test_lower_case_timezone_is_published_as_the_iana_spelling(
     feed = client.get(f"/meetings/{created.json()['uid']}.ics").text
     assert "TZID=Europe/Zurich:" in feed
     assert spelling == "Europe/Zurich" or f"TZID={spelling}" not in feed
+
+
+def test_a_sweep_of_alarm_values_keeps_the_caches_within_their_bounds(
+    app: FastAPI, client: TestClient
+) -> None:
+    # Each alarm value is a feed of its own and renders every event anew: the sequence of
+    # requests an attacker would pick once Host can no longer multiply feeds.
+    service = app.state.feeds
+    service.events = EventCache(max_chars=100_000)
+    service.max_bytes = 300_000
+    for alarm in range(0, 1441, 5):
+        assert client.get(f"/calendar.ics?alarm={alarm}").status_code == 200
+    assert service.events._chars <= 100_000
+    assert sum(len(t) for t in service.events._entries.values()) == service.events._chars
+    assert service._bytes <= 300_000 or len(service._feeds) == 1
