@@ -21,6 +21,11 @@ def host_name(header: bytes) -> str:
     return name.rstrip(".")
 
 
+# Answers that do not depend on the Host: probes (which often use the pod's or container's IP
+# address as Host) and metrics keep working whatever name they use.
+HOST_FREE_PATHS = frozenset({"/health", "/ready", "/metrics"})
+
+
 class HostGuard:
     """Pure ASGI, outermost: 400 for a Host outside `allowed` (which may hold '*': any)."""
 
@@ -30,7 +35,7 @@ class HostGuard:
         self.any = "*" in allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.any or scope["type"] != "http":
+        if self.any or scope["type"] != "http" or scope["path"] in HOST_FREE_PATHS:
             await self.app(scope, receive, send)
             return
         # A request without Host (HTTP/1.0) gets links to the server's own address: no
