@@ -392,7 +392,7 @@ class EventCache:
     (each `alarm=` value renders every event anew, so a client could otherwise fill memory),
     least recently used goes first."""
 
-    def __init__(self, max_entries: int = 200_000, max_chars: int = 32 * 1024 * 1024) -> None:
+    def __init__(self, max_entries: int = 200_000, max_chars: int = 128 * 1024 * 1024) -> None:
         self._entries: OrderedDict[tuple[object, ...], str] = OrderedDict()
         self._group_parts: GroupPartsCache = {}
         self._max = max_entries

@@ -138,7 +138,7 @@ class FeedService:
     """
 
     max_feeds: int = 512
-    max_bytes: int = 64 * 1024 * 1024
+    max_bytes: int = 256 * 1024 * 1024
     revisions: RevisionWatcher | None = None
     events: feeds.EventCache = field(default_factory=feeds.EventCache)
     renders: int = 0
