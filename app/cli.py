@@ -46,6 +46,8 @@ def _print_meeting(session: Session, uid: str) -> None:
 def _serve(args: argparse.Namespace, engine: Engine) -> int:
     import uvicorn
 
+    from app import edge
+
     settings = get_settings()
     # Migrate and seed before binding the port: an unreachable database is then one clear line
     # (see main), not a start-up traceback; each worker's own start-up finds nothing left to do.
@@ -57,6 +59,8 @@ def _serve(args: argparse.Namespace, engine: Engine) -> int:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=10,
+        # h11 with a 16 KB cap on request line + headers (431) and a deadline for them.
+        **edge.server_options(settings.read_timeout_seconds),
         # With JSON logs the app writes one line per request itself.
         access_log=settings.log_format != "json",
     )

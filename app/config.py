@@ -4,6 +4,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +69,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=65536, ge=1024, description="Largest request body accepted; larger: 413."
     )
+    allowed_hosts: str | None = Field(
+        default=None,
+        description="Comma-separated Host names answered ('*': any); others get 400. Unset: "
+        "the host of PUBLIC_BASE_URL, localhost, 127.0.0.1 and [::1].",
+    )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Database connections per process; also the most requests served at once.",
+    )
+    read_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Time a client has to send a request's headers, and then its body.",
+    )
+
     session_idle_hours: float = Field(
         default=8,
         gt=0,
@@ -172,6 +191,19 @@ class Settings(BaseSettings):
         if value in {"changeme", "changethis", "secret", "admin"}:
             raise ValueError("ADMIN_TOKEN is a placeholder; set a real secret")
         return value
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """The Host names (lower case, without port) this service answers to."""
+        if self.allowed_hosts:
+            names = [name.strip().lower() for name in self.allowed_hosts.split(",")]
+            return frozenset(name for name in names if name)
+        local = {"localhost", "127.0.0.1", "[::1]"}
+        if self.public_base_url:
+            host = urlsplit(self.public_base_url).hostname
+            if host:
+                local.add(f"[{host}]" if ":" in host else host.lower())
+        return frozenset(local)
 
     @property
     def refresh_interval(self) -> timedelta:

@@ -12,13 +12,32 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+# How long a request waits for a pooled connection before it is answered 503 (Retry-After).
+# The admission limit (app.admission) keeps requests in flight under the pool size, so a wait
+# this long means the store itself is stuck, not that the pool is too small.
+POOL_TIMEOUT_SECONDS = 5.0
+# Connections beyond the admitted requests: start-up work, the CLI's commands in-process.
+POOL_SPARE = 5
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs."""
+
+def make_engine(url: str, pool_size: int = 20) -> Engine:
+    """An engine for `url` whose pool holds `pool_size` connections (the most requests the
+    server admits at once, each using at most one) plus a few spare; SQLite gets WAL, foreign
+    keys, a busy timeout and explicit BEGINs."""
     parsed = make_url(url)
+    pool: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": POOL_SPARE,
+        "pool_timeout": POOL_TIMEOUT_SECONDS,
+    }
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        return create_engine(url, pool_pre_ping=True, **pool)
+    in_memory = parsed.database in (None, "", ":memory:") or "mode=memory" in url
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        **({} if in_memory else pool),
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -59,6 +78,8 @@ def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction holds the write lock from its first statement; commits on
     success, rolls back on any error, so a write is whole or not at all."""
     with Session(engine.execution_options(sqlite_immediate=True)) as session:
+        # Caches built from this session would hold its uncommitted state: see FeedService.
+        session.info["writes"] = True
         try:
             yield session
             session.commit()
@@ -72,8 +93,11 @@ def _write_session_dependency(engine: EngineDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(read_session)]
-WriteSessionDep = Annotated[Session, Depends(_write_session_dependency)]
+# scope="function": the session closes (and its connection returns to the pool, a write
+# commits) as soon as the route returns, before the answer is sent to a client that may be
+# slow to read it.
+SessionDep = Annotated[Session, Depends(read_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(_write_session_dependency, scope="function")]
 
 
 def is_sqlite(engine: Engine) -> bool:

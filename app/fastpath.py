@@ -112,6 +112,9 @@ class FeedFastPath:
         ):
             await self.app(scope, receive, send)
             return
+        # The latency recorded covers the revision check and any re-render, as the full
+        # stack's would.
+        started = time.perf_counter()
         selection = parse_selection(scope["path"], scope.get("query_string", b""))
         state = scope["app"].state if "app" in scope else None
         service: FeedService | None = getattr(state, "feeds", None)
@@ -121,7 +124,15 @@ class FeedFastPath:
         settings: Settings = state.settings
         watcher = service.revisions
         # A networked store's query must not block the event loop: it runs in a worker thread.
-        revision = watcher.current() if watcher.cheap else await to_thread.run_sync(watcher.current)
+        try:
+            if watcher.cheap:
+                revision = watcher.current()
+            else:
+                revision = await to_thread.run_sync(watcher.current)
+        except Exception:
+            # A store fault (or no free connection) is the full stack's to answer, as documented.
+            await self.app(scope, receive, send)
+            return
         ctx = self._context(scope, settings)
         cutoff = cutoff_date(settings.cancelled_retention_days)
         rendered = service.cached(selection, ctx, cutoff, revision)
@@ -150,7 +161,6 @@ class FeedFastPath:
                 # CORS then answers with the caller's own origin: leave that to the full stack.
                 await self.app(scope, receive, send)
                 return
-        started = time.perf_counter()
         max_age = int(settings.refresh_interval.total_seconds())
         self.served += 1
         status, raw, body = feed_answer(rendered, headers, scope["method"], max_age)

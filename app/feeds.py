@@ -8,6 +8,7 @@ meeting version and reused by every feed that holds it; a change re-renders one 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -53,7 +54,9 @@ def escape_text(value: str) -> str:
 
 def fold(line: str) -> str:
     """Fold a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 sequence and never
-    right after a backslash, since some clients unfold escapes badly."""
+    inside an escape (a backslash and the character it escapes), since some clients unfold
+    escapes badly. A fold goes before a run of backslashes where the line allows it; within a
+    run longer than a line, only after a whole number of escaped backslashes."""
     if len(line) <= 75 and line.isascii():
         return line
     data = line.encode("utf-8")
@@ -65,10 +68,21 @@ def fold(line: str) -> str:
         end = start + limit
         while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: step back to the start
             end -= 1
-        cut = end
-        while cut - start > limit // 2 and data[cut - 1] == 0x5C:  # "\"
-            cut -= 1
-        end = cut if cut - start > limit // 2 else end
+        run = end
+        while run > start and data[run - 1] == 0x5C:  # "\"
+            run -= 1
+        if run == end:
+            pass  # no backslash before the cut
+        elif run > start:
+            end = run  # the whole run goes to the next line
+        else:
+            # The line is all backslashes: cut after an even number of the run, which may have
+            # begun on an earlier line, so that every escape stays whole.
+            first = run
+            while first > 0 and data[first - 1] == 0x5C:
+                first -= 1
+            if (end - first) % 2:
+                end -= 1
         parts.append(data[start:end])
         start, limit = end, 74  # continuation lines begin with a space
     parts.append(data[start:])
@@ -374,12 +388,19 @@ class MeetingVersion(Protocol):
 
 
 class EventCache:
-    """Rendered VEVENT text per meeting version; bounded, least recently used goes first."""
+    """Rendered VEVENT text per meeting version; bounded by entries and by characters held
+    (each `alarm=` value renders every event anew, so a client could otherwise fill memory),
+    least recently used goes first."""
 
-    def __init__(self, max_entries: int = 200_000) -> None:
+    def __init__(self, max_entries: int = 200_000, max_chars: int = 128 * 1024 * 1024) -> None:
         self._entries: OrderedDict[tuple[object, ...], str] = OrderedDict()
         self._group_parts: GroupPartsCache = {}
         self._max = max_entries
+        self._max_chars = max_chars
+        self._chars = 0
+        # Worker threads read and fill the cache together: an entry looked up by one may be
+        # evicted by another before it is moved to the end, so each step holds the lock.
+        self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
@@ -405,10 +426,11 @@ class EventCache:
         """The cached text of this meeting version, if any: lets a feed load whole meetings
         only for the events it must render."""
         key = self.key(meeting, info, ctx, alarm)
-        text = self._entries.get(key)
-        if text is not None:
-            self.hits += 1
-            self._entries.move_to_end(key)
+        with self._lock:
+            text = self._entries.get(key)
+            if text is not None:
+                self.hits += 1
+                self._entries.move_to_end(key)
         return text
 
     def get(self, meeting: Meeting, info: GroupInfo, ctx: FeedContext, alarm: int | None) -> str:
@@ -416,13 +438,20 @@ class EventCache:
         if text is not None:
             return text
         key = self.key(meeting, info, ctx, alarm)
-        self.misses += 1
         text = render_event(meeting, info, ctx, alarm, self._group_parts)
-        self._entries[key] = text
-        if len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self.misses += 1
+            previous = self._entries.pop(key, None)
+            self._chars += len(text) - (len(previous) if previous is not None else 0)
+            self._entries[key] = text
+            while len(self._entries) > 1 and (
+                len(self._entries) > self._max or self._chars > self._max_chars
+            ):
+                self._chars -= len(self._entries.popitem(last=False)[1])
         return text
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
+            self._chars = 0
         self._group_parts.clear()

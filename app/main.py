@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,10 +17,12 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import accounts, crud, middleware, observability, outbox, seeding
+from app.admission import Admission
 from app.api import admin, changefeed, changes, feeds, groups, health, meetings, pages, signin
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.fastpath import FeedFastPath
+from app.hosts import HostGuard
 from app.limits import AuthLimiter, TooManyFailures
 from app.migrate import prepare
 from app.publishing import FeedService, RevisionWatcher
@@ -82,10 +85,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.db_pool_size)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Worker threads for sync routes: at least one per admitted request (app.admission).
+        limiter = to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.db_pool_size)
         prepare(engine, settings)
         # The outbox's sender: mail and webhook calls leave from here, with retries.
         stop = asyncio.Event()
@@ -136,6 +142,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside even that: a poll of a cached feed is answered here, with the same headers and
     # metrics the layers inside would give it (tests compare both), at a fraction of the cost.
     app.add_middleware(FeedFastPath)
+    # Outside everything: at most db_pool_size requests in at once, each using at most one
+    # pooled connection; and before that, a Host this service does not answer to is refused.
+    app.add_middleware(Admission, limit=settings.db_pool_size)
+    app.add_middleware(HostGuard, allowed=settings.hosts)
     return app
 
 

@@ -6,11 +6,13 @@ import json
 import logging
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -51,9 +53,12 @@ class Refusal(BaseModel):
 # What any route may answer because of the guards, declared once for the OpenAPI document.
 GUARD_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": Refusal, "description": "The request body is larger than MAX_BODY_BYTES"},
+    400: {"model": Refusal, "description": "The Host header is not in ALLOWED_HOSTS"},
+    408: {"model": Refusal, "description": "The body did not arrive within the read timeout"},
     503: {
         "model": Refusal,
-        "description": "The database refuses for now (read-only, disk full, unreachable)",
+        "description": "The database refuses for now (read-only, disk full, unreachable), or "
+        "the service is too busy; see Retry-After",
     },
 }
 
@@ -69,14 +74,17 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def _send_json(send: Send, status: int, detail: str) -> None:
+async def send_refusal(
+    send: Send, status: int, detail: str, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    """A JSON refusal `{"detail": ...}` straight from a pure ASGI layer; the connection closes."""
     body = json.dumps({"detail": detail}).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", REFERRER_POLICY.encode()),
+        *SECURITY_HEADERS,
+        *extra,
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -84,12 +92,16 @@ async def _send_json(send: Send, status: int, detail: str) -> None:
 
 class GuardMiddleware:
     """Pure ASGI (so that streamed bodies are counted as they arrive): refuses bodies over
-    `max_body_bytes` with 413, and adds the security headers to every answer."""
+    `max_body_bytes` with 413 and bodies that take longer than `body_timeout` seconds to
+    arrive with 408, and adds the security headers to every answer."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, csp: str) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, csp: str, body_timeout: float = 10.0
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.csp = csp.encode()
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,16 +116,21 @@ class GuardMiddleware:
             try:
                 declared = int(length)
             except ValueError:
-                await _send_json(send, 400, "the Content-Length header is not a number")
+                await send_refusal(send, 400, "the Content-Length header is not a number")
                 return
             if declared > self.max_body_bytes:
-                await _send_json(send, 413, too_large)
+                await send_refusal(send, 413, too_large)
                 return
         if (length is not None and length != b"0") or _header(scope, b"transfer-encoding"):
             try:
-                receive = await self._buffered(receive)
+                with anyio.fail_after(self.body_timeout):
+                    receive = await self._buffered(receive)
             except BodyTooLarge:
-                await _send_json(send, 413, too_large)
+                await send_refusal(send, 413, too_large)
+                return
+            except TimeoutError:
+                slow = f"the request body did not arrive within {self.body_timeout:g} s"
+                await send_refusal(send, 408, slow)
                 return
         await self.app(scope, receive, self._with_headers(send))
 
@@ -203,6 +220,19 @@ def install(app: FastAPI, settings: Settings) -> None:
             return JSONResponse({"detail": detail}, status_code=422)
         return await http_exception_handler(request, exc)
 
+    async def pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("no database connection for %s %s: %s", request.method, request.url, exc)
+        detail = "the service is busy: no database connection came free in time; try again"
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+
+    async def internal_error(_: Request, exc: Exception) -> Response:
+        # Answered by Starlette's outermost layer, outside GuardMiddleware: the security
+        # headers are added here. The traceback goes to the log (uvicorn), not to the client.
+        headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+        return PlainTextResponse("Internal Server Error", status_code=500, headers=headers)
+
+    app.add_exception_handler(Exception, internal_error)
+    app.add_exception_handler(PoolTimeout, pool_exhausted)
     app.add_exception_handler(StarletteHTTPException, unreadable_body)
     app.add_exception_handler(OperationalError, storage_fault)
     # PostgreSQL reports a read-only transaction (a hot standby) as an InternalError.
@@ -211,4 +241,5 @@ def install(app: FastAPI, settings: Settings) -> None:
         GuardMiddleware,
         max_body_bytes=settings.max_body_bytes,
         csp=content_security_policy(settings.public_base_url),
+        body_timeout=settings.read_timeout_seconds,
     )

@@ -85,9 +85,10 @@ def _url(value: str) -> str:
 
 
 def _zone(value: str) -> str:
+    """The zone's IANA spelling: "europe/zurich" is Europe/Zurich, the TZID feeds publish."""
     if not geneva.is_zone(value):
         raise ValueError(f"unknown time zone {value!r}; use an IANA name such as {geneva.GENEVA}")
-    return value
+    return str(geneva.zone(value).zone)
 
 
 def _minutes(value: time | None) -> time | None:

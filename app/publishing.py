@@ -49,6 +49,12 @@ class RenderedFeed:
     )
 
     @property
+    def gzip_etag(self) -> str:
+        """The strong ETag of the gzip-coded answer: a strong validator differs per content
+        coding (RFC 9110 8.8.3), so the same bytes compressed carry a tag of their own."""
+        return self.etag[:-1] + '-gzip"'
+
+    @property
     def last_modified_http(self) -> str:
         return format_datetime(self.last_modified, usegmt=True)
 
@@ -143,6 +149,7 @@ class FeedService:
     _inflight: dict[tuple[object, ...], threading.Lock] = field(default_factory=dict)
     _known: set[FeedSelection] = field(default_factory=set)
     _groups: tuple[int, dict[int, crud.GroupInfo]] | None = None
+    _groups_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def feed(
         self,
@@ -196,17 +203,24 @@ class FeedService:
 
     def groups(self, session: Session) -> dict[int, crud.GroupInfo]:
         """Every group with parent, leaders and working groups, loaded once per data revision
-        (groups change only through writes) in a session of its own, so that no caller's
-        commit can expire the shared objects."""
-        if self.revisions is None:
+        (groups change only through writes; single flight) on the caller's own connection:
+        a request never asks the pool for a second one. The objects are loaded in a session
+        of their own on that connection and detached, so no caller's commit can expire them.
+        A write session sees its own uncommitted changes: it gets an index of its own."""
+        if self.revisions is None or session.info.get("writes"):
             return crud.group_index(session)
-        revision = self.revisions.current()
+        watcher = self.revisions
+        revision = watcher.current() if watcher.cheap else current_revision(session)
         cached = self._groups
         if cached is not None and cached[0] == revision:
             return cached[1]
-        with Session(self.revisions.engine) as own:
-            index = crud.group_index(own)
-        self._groups = (revision, index)
+        with self._groups_lock:
+            cached = self._groups
+            if cached is not None and cached[0] == revision:
+                return cached[1]
+            with Session(bind=session.connection()) as own:
+                index = crud.group_index(own)
+            self._groups = (revision, index)
         return index
 
     def known(self, selection: FeedSelection) -> bool:

@@ -63,3 +63,12 @@ def test_plain_postgres_urls_use_the_bundled_driver() -> None:
     for plain in ("postgres://u:p@db:5432/calendar", "postgresql://u:p@db:5432/calendar"):
         settings = Settings(database_url=plain)
         assert settings.database_url == "postgresql+psycopg://u:p@db:5432/calendar"
+
+
+def test_allowed_hosts_default_to_the_public_host_and_local_names() -> None:
+    # allowed_hosts=None: the production default (the tests' environment allows testserver).
+    public = Settings(public_base_url="https://Calendar.Example.org:8443", allowed_hosts=None)
+    assert public.hosts == {"calendar.example.org", "localhost", "127.0.0.1", "[::1]"}
+    assert Settings(allowed_hosts=None).hosts == {"localhost", "127.0.0.1", "[::1]"}
+    listed = Settings(allowed_hosts=" cal.example.org, ,OTHER.example ")
+    assert listed.hosts == {"cal.example.org", "other.example"}

@@ -66,10 +66,13 @@ def writer(
     engine: EngineDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str:
-    """The name of the token holder making a write; 401 without a valid bearer token."""
+    """The name of the token holder making a write; 401 without a valid bearer token.
+
+    The token is checked first: a valid one is never throttled. Only invalid tokens count
+    against the client's address (as uvicorn reports it: the peer, or the address a proxy in
+    FORWARDED_ALLOW_IPS names), and past the limit they get 429 instead of 401."""
     limiter = request.app.state.auth_limiter
     client = request.client.host if request.client else "unknown"
-    limiter.check(client)
     with Session(engine) as session:
         if not auth.writes_possible(session, settings.admin_token):
             raise _unauthorized("writes are disabled: no token is configured on this server")
@@ -77,10 +80,11 @@ def writer(
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorized("a write needs the header 'Authorization: Bearer <token>'")
         name = auth.identify(session, token.strip(), settings.admin_token)
-    if name is None:
-        limiter.failed(client)
-        raise _unauthorized("the bearer token is not valid (unknown or revoked)")
-    return name
+    if name is not None:
+        return name
+    limiter.check(client)
+    limiter.failed(client)
+    raise _unauthorized("the bearer token is not valid (unknown or revoked)")
 
 
 WriterDep = Annotated[str, Depends(writer)]

@@ -48,8 +48,10 @@ CancelledParam = Annotated[
 def _not_modified(rendered: RenderedFeed, headers: Mapping[str, str]) -> bool:
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
+        # Weak comparison (RFC 9110 13.1.2): the identity and the gzip tag name the same
+        # content, so either one held by the client matches whichever answer it would get.
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in tags or rendered.etag in tags
+        return "*" in tags or rendered.etag in tags or rendered.gzip_etag in tags
     since = headers.get("if-modified-since")
     if since:
         try:
@@ -71,7 +73,7 @@ def _answer_headers(
     if cached is not None:
         return cached
     common = {
-        "etag": rendered.etag,
+        "etag": rendered.gzip_etag if gzipped else rendered.etag,
         "last-modified": rendered.last_modified_http,
         "cache-control": f"public, max-age={max_age}",
         "vary": "Accept-Encoding",
@@ -92,9 +94,10 @@ def feed_answer(
 ) -> FeedAnswer:
     """Status, headers and body for a rendered feed: 304 when the client has it, gzip when
     asked. Both the FastAPI routes and the lean path (app.fastpath) answer with this."""
-    if _not_modified(rendered, headers):
-        return 304, _answer_headers(rendered, 304, False, max_age), b""
     gzipped = "gzip" in headers.get("accept-encoding", "").lower()
+    if _not_modified(rendered, headers):
+        # A 304 names the tag of the answer this request would have got.
+        return 304, _answer_headers(rendered, 304, gzipped, max_age), b""
     body = rendered.gzipped if gzipped else rendered.body
     raw = _answer_headers(rendered, 200, gzipped, max_age)
     return 200, raw, b"" if method == "HEAD" else body

@@ -156,7 +156,14 @@ def test_gzip_when_asked(client: TestClient, path: str) -> None:
     assert "accept-encoding" in headers["vary"].lower()
     assert int(headers["content-length"]) == len(raw) < len(plain)
     assert gzip.decompress(raw) == plain
-    assert headers["etag"] == client.get(path, headers=PLAIN).headers["etag"]
+    # One content, two codings: two strong ETags (RFC 9110 8.8.3), either one revalidates.
+    identity_tag = client.get(path, headers=PLAIN).headers["etag"]
+    assert headers["etag"] == identity_tag[:-1] + '-gzip"'
+    for held in (identity_tag, headers["etag"]):
+        for coding, expected in (("gzip", headers["etag"]), ("identity", identity_tag)):
+            again = client.get(path, headers={"If-None-Match": held, "Accept-Encoding": coding})
+            assert again.status_code == 304, (held, coding)
+            assert again.headers["etag"] == expected, (held, coding)
 
 
 def test_cors_on_feeds_and_json_gets(client: TestClient) -> None:
