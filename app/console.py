@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app import crud, geneva
+from app import crud, geneva, notify
+from app.config import Settings
 from app.models import (
     GroupUpdate,
     MeetingCreate,
@@ -59,6 +60,7 @@ FIELD_LABELS = {
     "expected_publication": "Expected publication",
     "publications": "Publications",
     "notes": "Notes",
+    "announce": "Announce to the mailing list",
     "form": "Form",
 }
 _LEADER = re.compile(r"^(?P<name>.*?)\s*\((?P<affiliation>[^()]*)\)\s*$")
@@ -116,6 +118,23 @@ def _differences(opened: str | None, now: Mapping[str, Any]) -> list[tuple[str, 
     ]
 
 
+def wants_announcement(form: Form) -> bool:
+    """Whether the form's "Announce to the mailing list" box was ticked."""
+    return form.get("announce") == "on"
+
+
+def _notifying(
+    session: Session, settings: Settings, base_url: str, announce: bool = False
+) -> Outcome | None:
+    """Webhooks hear of the write, as for the API's; with `announce`, the list too. An
+    announcement this server cannot send refuses the form before anything is written."""
+    try:
+        notify.attach(session, settings, base_url, announce)
+    except notify.AnnounceUnavailable as exc:
+        return Outcome(errors={exc.field: exc.message})
+    return None
+
+
 # --- meetings ----------------------------------------------------------------------------------
 
 
@@ -151,7 +170,12 @@ def _sent(form: Form, values: dict[str, Any]) -> dict[str, Any]:
     return sent
 
 
-def create_meeting(session: Session, form: Form, actor: str) -> Outcome:
+def create_meeting(
+    session: Session, form: Form, actor: str, settings: Settings, base_url: str
+) -> Outcome:
+    refused = _notifying(session, settings, base_url, wants_announcement(form))
+    if refused:
+        return refused
     try:
         data = MeetingCreate.model_validate(_meeting_values(form))
         meeting = crud.create_meeting(session, data, actor)
@@ -163,9 +187,14 @@ def create_meeting(session: Session, form: Form, actor: str) -> Outcome:
     return Outcome(key=meeting.uid)
 
 
-def update_meeting(session: Session, uid: str, form: Form, actor: str) -> Outcome:
+def update_meeting(
+    session: Session, uid: str, form: Form, actor: str, settings: Settings, base_url: str
+) -> Outcome:
     """Save the whole form over the meeting, unless it changed since `form["version"]`."""
     meeting = crud.get_meeting(session, uid)
+    refused = _notifying(session, settings, base_url, wants_announcement(form))
+    if refused:
+        return refused
     version = form_version(form)
     try:
         patch = MeetingUpdate.model_validate(_sent(form, _meeting_values(form)))
@@ -195,8 +224,13 @@ def form_version(form: Form) -> int:
         return 0
 
 
-def cancel_meeting(session: Session, uid: str, form: Form, actor: str) -> Outcome:
+def cancel_meeting(
+    session: Session, uid: str, form: Form, actor: str, settings: Settings, base_url: str
+) -> Outcome:
     meeting = crud.get_meeting(session, uid)
+    refused = _notifying(session, settings, base_url, wants_announcement(form))
+    if refused:
+        return refused
     try:
         crud.cancel_meeting(session, uid, actor, crud.meeting_etag(meeting, form_version(form)))
     except crud.PreconditionFailed:
@@ -255,8 +289,11 @@ def _group_values(form: Form) -> dict[str, Any]:
     return {name: value for name, value in values.items() if name in form}
 
 
-def update_group(session: Session, slug: str, form: Form, actor: str) -> Outcome:
+def update_group(
+    session: Session, slug: str, form: Form, actor: str, settings: Settings, base_url: str
+) -> Outcome:
     group = crud.get_group(session, slug)
+    _notifying(session, settings, base_url)  # webhooks hear of it; never refuses
     try:
         patch = GroupUpdate.model_validate(_group_values(form))
         crud.update_group(session, slug, patch, actor, crud.group_etag(group, form_version(form)))

@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import accounts, console, console_views, crud, feeds, geneva
-from app.api.deps import BaseUrlDep, FeedServiceDep
+from app import accounts, console, console_views, crud, feeds, geneva, mailer
+from app.api.deps import BaseUrlDep, FeedServiceDep, SettingsDep
 from app.api.pages import meeting_view
 from app.api.signin import PostedDep, SignedInDep, console_page
+from app.config import Settings
 from app.db import WriteSessionDep
 from app.models import GroupStatus, MeetingStatus
 
@@ -50,12 +51,18 @@ def read_dashboard(
     )
 
 
+def _announcing(settings: Settings) -> dict[str, Any]:
+    """What the "Announce to the mailing list" box needs: whether it can be offered, and where."""
+    return {"can_announce": mailer.configured(settings), "announce_to": settings.announce_to}
+
+
 def _meeting_page(
     request: Request,
     who: accounts.SignedIn,
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: str,
+    settings: Settings,
     uid: str | None,
     form: dict[str, str],
     outcome: console.Outcome | None = None,
@@ -63,6 +70,7 @@ def _meeting_page(
     index = service.groups(session)
     context: dict[str, Any] = {
         "who": who,
+        **_announcing(settings),
         "uid": uid,
         "form": form,
         "errors": outcome.errors if outcome else {},
@@ -103,10 +111,11 @@ def read_new_meeting(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
     group: str = "",
 ) -> HTMLResponse:
     form = console.empty_meeting_form(group[:80])
-    return _meeting_page(request, who, session, service, base, None, form)
+    return _meeting_page(request, who, session, service, base, settings, None, form)
 
 
 @router.post("/meetings/new", response_class=HTMLResponse)
@@ -117,11 +126,12 @@ def create_meeting(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
 ) -> Response:
-    outcome = console.create_meeting(session, form, who.name)
+    outcome = console.create_meeting(session, form, who.name, settings, base)
     if outcome.saved:
         return RedirectResponse(f"/admin/meetings/{outcome.key}?saved=1", status_code=303)
-    return _meeting_page(request, who, session, service, base, None, form, outcome)
+    return _meeting_page(request, who, session, service, base, settings, None, form, outcome)
 
 
 @router.get("/meetings/{uid}", response_class=HTMLResponse)
@@ -132,11 +142,12 @@ def read_meeting(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
     meeting = crud.get_meeting(session, uid)
     form = console.meeting_form(crud.meeting_snapshot(session, meeting))
     form["version"] = str(meeting.version)
-    return _meeting_page(request, who, session, service, base, uid, form)
+    return _meeting_page(request, who, session, service, base, settings, uid, form)
 
 
 @router.post("/meetings/{uid}", response_class=HTMLResponse)
@@ -148,11 +159,12 @@ def update_meeting(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
 ) -> Response:
-    outcome = console.update_meeting(session, uid, form, who.name)
+    outcome = console.update_meeting(session, uid, form, who.name, settings, base)
     if outcome.saved:
         return RedirectResponse(f"/admin/meetings/{uid}?saved=1", status_code=303)
-    return _meeting_page(request, who, session, service, base, uid, form, outcome)
+    return _meeting_page(request, who, session, service, base, settings, uid, form, outcome)
 
 
 @router.get("/meetings/{uid}/cancel", response_class=HTMLResponse)
@@ -163,11 +175,14 @@ def read_cancel(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
     meeting = crud.get_meeting(session, uid)
     info = service.groups(session)[meeting.group_id]
     context = {
         "who": who,
+        **_announcing(settings),
+        "form": {},
         "uid": uid,
         "preview": meeting_view(meeting, info, base),
         "version": meeting.version,
@@ -185,13 +200,17 @@ def cancel_meeting(
     session: WriteSessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
 ) -> Response:
-    outcome = console.cancel_meeting(session, uid, form, who.name)
+    outcome = console.cancel_meeting(session, uid, form, who.name, settings, base)
     if outcome.saved:
         return RedirectResponse(f"/admin/meetings/{uid}?saved=1", status_code=303)
+    ticked = console.wants_announcement(form)
     meeting = crud.get_meeting(session, uid)
     form = console.meeting_form(crud.meeting_snapshot(session, meeting))
-    return _meeting_page(request, who, session, service, base, uid, form, outcome)
+    if ticked:  # kept, like everything else the secretariat chose
+        form["announce"] = "on"
+    return _meeting_page(request, who, session, service, base, settings, uid, form, outcome)
 
 
 def _group_page(
@@ -239,9 +258,15 @@ def read_group(
 
 @router.post("/groups/{slug}", response_class=HTMLResponse)
 def update_group(
-    slug: str, request: Request, who: SignedInDep, form: PostedDep, session: WriteSessionDep
+    slug: str,
+    request: Request,
+    who: SignedInDep,
+    form: PostedDep,
+    session: WriteSessionDep,
+    base: BaseUrlDep,
+    settings: SettingsDep,
 ) -> Response:
-    outcome = console.update_group(session, slug, form, who.name)
+    outcome = console.update_group(session, slug, form, who.name, settings, base)
     if outcome.saved:
         return RedirectResponse(f"/admin/groups/{slug}?saved=1", status_code=303)
     form.setdefault("version", "0")

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.browser.conftest import DOCS, Watch, open_page
 from tests.ical_parsers import ParsedEvent, parse_icalendar
+from tests.utils.mail import LIST, Inbox, calendar_part, smtp_server, wait_for
 from tests.utils.server import running_servers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,14 @@ def _utc(day: dt.date, clock: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def inbox() -> Iterator[Inbox]:
+    """The mailing list's SMTP server (aiosmtpd), so that the forms offer to announce."""
+    with smtp_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[str]:
     """A server of its own (the public page tests expect the seed untouched), with one account
     made by the command line before it starts."""
     folder = tmp_path_factory.mktemp("console")
@@ -61,6 +69,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{folder / 'calendar.db'}",
         "ADMIN_TOKEN": None,
         "PUBLIC_BASE_URL": None,
+        "SMTP_URL": f"smtp://127.0.0.1:{inbox.port}",  # type: ignore[attr-defined]
+        "ANNOUNCE_TO": LIST,
     }
     added = subprocess.run(
         [sys.executable, "-m", "app.cli", "user", "add", NAME, "--password-stdin"],
@@ -289,7 +299,9 @@ def test_sign_out_ends_the_session_and_the_old_cookie_no_longer_works(
     assert page.url == f"{console}/admin/login"
 
 
-def test_sign_in_and_a_meeting_by_keyboard_alone(console: str, browser: Browser) -> None:
+def test_sign_in_and_a_meeting_by_keyboard_alone(
+    console: str, browser: Browser, inbox: Inbox
+) -> None:
     context = _context(browser)
     try:
         page, watch = open_page(context)
@@ -312,12 +324,26 @@ def test_sign_in_and_a_meeting_by_keyboard_alone(console: str, browser: Browser)
             "timezone",
         ]
         page.keyboard.type("By keyboard")
-        assert "description" in _tab_to(page, "save")
+        assert "description" in _tab_to(page, "announce")
+        page.keyboard.press("Space")  # "Announce to the mailing list", ticked by keyboard
+        assert page.get_by_label("Announce to the mailing list").is_checked()
+        _tab_to(page, "save")
         page.keyboard.press("Enter")
         page.wait_for_url("**/admin/meetings/*?saved=1")
         uid = page.url.split("/admin/meetings/")[1].split("?")[0]
         event = _event(console, uid)
         assert (event.start, event.all_day) == (AFTER.isoformat(), True)
+
+        def announced() -> list[ParsedEvent]:
+            return [
+                e
+                for m in inbox.messages
+                for e in parse_icalendar(calendar_part(m))
+                if e.uid == event.uid
+            ]
+
+        wait_for(lambda: bool(announced()), "the announcement of the meeting")
+        assert [(e.uid, e.sequence) for e in announced()] == [(event.uid, event.sequence)]
         watch.assert_clean()
     finally:
         context.close()
