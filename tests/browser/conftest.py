@@ -37,7 +37,7 @@ TOKEN = "browser-test-token-0123456789"
 CANCELLED_UID = "ai-in-cities-wg2-2023-07-27"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a running server; one meeting cancelled so pages show a cancellation.
     PUBLIC_BASE_URL is unset, so that links point at this very server."""
@@ -57,13 +57,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it
+# lives, and the tests after the browser's (a CLI's asyncio.run, say) must not find one.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: scripts/test.sh installs it"
     browser = playwright.chromium.launch(
