@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from app import feeds, geneva
+from app import feeds, zones
 from app.crud import GroupInfo
 from app.models import Meeting, MeetingStatus
 from app.publishing import feed_url, webcal
@@ -63,22 +63,22 @@ def human_day(day: dt.date) -> str:
 
 
 def when_text(
-    day: dt.date, start: dt.time | None, end: dt.time | None, zone: str = geneva.GENEVA
+    day: dt.date, start: dt.time | None, end: dt.time | None, zone: str = zones.GENEVA
 ) -> str:
     """ "Thursday 4 March 2027, 16:00-17:00 Geneva time", in Geneva time whatever the zone the
     meeting was written in; "Thursday 4 March 2027 (all day)" without times."""
     if start is None or end is None:
         return f"{human_day(day)} (all day)"
-    begin = geneva.local(geneva.to_utc(day, start, zone))
-    finish = geneva.local(geneva.to_utc(day, end, zone))
+    begin = zones.local(zones.to_utc(day, start, zone))
+    finish = zones.local(zones.to_utc(day, end, zone))
     return f"{human_day(begin.date())}, {begin:%H:%M}-{finish:%H:%M} Geneva time"
 
 
 def utc_text(meeting: Meeting) -> str | None:
     if meeting.start_time is None or meeting.end_time is None:
         return None
-    start = geneva.to_utc(meeting.date, meeting.start_time, meeting.timezone).astimezone(dt.UTC)
-    end = geneva.to_utc(meeting.date, meeting.end_time, meeting.timezone).astimezone(dt.UTC)
+    start = zones.to_utc(meeting.date, meeting.start_time, meeting.timezone).astimezone(dt.UTC)
+    end = zones.to_utc(meeting.date, meeting.end_time, meeting.timezone).astimezone(dt.UTC)
     return f"{human_day(start.date())}, {start:%H:%M}-{end:%H:%M} UTC"
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app import crud, geneva
+from app import crud, zones
 from app.models import (
     GroupUpdate,
     MeetingCreate,
@@ -129,14 +129,14 @@ def empty_meeting_form(group: str = "") -> dict[str, str]:
     return {
         **dict.fromkeys(MEETING_FIELDS, ""),
         "group": group,
-        "timezone": geneva.GENEVA,
+        "timezone": zones.GENEVA,
         "status": MeetingStatus.confirmed.value,
     }
 
 
 def _meeting_values(form: Form) -> dict[str, Any]:
     values = _blank_is_none(form, MEETING_FIELDS)
-    values["timezone"] = values["timezone"] or geneva.GENEVA
+    values["timezone"] = values["timezone"] or zones.GENEVA
     values["status"] = values["status"] or MeetingStatus.confirmed.value
     if values["description"] is not None:
         values["description"] = form.get("description", "")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, delete, select
 
-from app import geneva
+from app import zones
 from app.db import bump_revision
 from app.models import (
     Change,
@@ -357,9 +357,9 @@ def _apply_times(meeting: Meeting) -> None:
         meeting.start_utc = meeting.end_utc = None
         meeting.geneva_date = meeting.date
         return
-    meeting.start_utc = geneva.to_utc(meeting.date, meeting.start_time, meeting.timezone)
-    meeting.end_utc = geneva.to_utc(meeting.date, meeting.end_time, meeting.timezone)
-    meeting.geneva_date = geneva.local_date(meeting.start_utc)
+    meeting.start_utc = zones.to_utc(meeting.date, meeting.start_time, meeting.timezone)
+    meeting.end_utc = zones.to_utc(meeting.date, meeting.end_time, meeting.timezone)
+    meeting.geneva_date = zones.local_date(meeting.start_utc)
 
 
 def _group_for_meeting(session: Session, slug: str) -> Group:

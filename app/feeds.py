@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from app import geneva
+from app import vtimezone, zones
 from app.crud import GroupInfo
 from app.models import Meeting, MeetingStatus
 
@@ -176,14 +176,12 @@ def _time_lines(meeting: Meeting) -> list[str]:
     zone_name = meeting.timezone
     start_utc, end_utc = meeting.start_utc, meeting.end_utc
     if start_utc is None or end_utc is None:  # not derived yet: derive as crud would
-        start_utc = geneva.to_utc(meeting.date, meeting.start_time, zone_name)
-        end_utc = geneva.to_utc(meeting.date, meeting.end_time, zone_name)
+        start_utc = zones.to_utc(meeting.date, meeting.start_time, zone_name)
+        end_utc = zones.to_utc(meeting.date, meeting.end_time, zone_name)
     # The instants are stored; reading the zone from UTC is much cheaper than localizing.
-    start = geneva.local(start_utc, zone_name)
-    minutes = int(start.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
-    sign = "-" if minutes < 0 else "+"
-    offset = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    zone_label = "Geneva time" if zone_name == geneva.GENEVA else zone_name
+    start = zones.local(start_utc, zone_name)
+    offset = zones.format_offset(start.utcoffset() or dt.timedelta(0), ":", seconds=False)
+    zone_label = "Geneva time" if zone_name == zones.GENEVA else zone_name
     start_utc = start_utc.astimezone(dt.UTC)
     end_utc = end_utc.astimezone(dt.UTC)
     clock = meeting.start_time, meeting.end_time
@@ -330,19 +328,19 @@ def render_event(
 
 def zones_needed(meetings: Iterable[Meeting]) -> dict[str, int]:
     """Each zone that timed events use, with the earliest year the VTIMEZONE must cover."""
-    zones: dict[str, int] = {}
+    needed: dict[str, int] = {}
     for meeting in meetings:
         if meeting.start_time is not None:
             year = meeting.date.year
-            zones[meeting.timezone] = min(year, zones.get(meeting.timezone, year))
-    return zones
+            needed[meeting.timezone] = min(year, needed.get(meeting.timezone, year))
+    return needed
 
 
-def calendar_zone(zones: Iterable[str]) -> str:
+def calendar_zone(names: Iterable[str]) -> str:
     """The calendar's X-WR-TIMEZONE: Geneva's, unless its events all use other zones; clients
     that honour it must not get a zone none of the events is in."""
-    used = sorted(zones)
-    return geneva.GENEVA if not used or geneva.GENEVA in used else used[0]
+    used = sorted(names)
+    return zones.GENEVA if not used or zones.GENEVA in used else used[0]
 
 
 def render_calendar(
@@ -366,7 +364,7 @@ def render_calendar(
         _line("URL;VALUE=URI", header.page_url),
     ]
     for name in sorted(zones):
-        parts.extend(line + CRLF for line in geneva.vtimezone_lines(name, zones[name]))
+        parts.extend(line + CRLF for line in vtimezone.vtimezone_lines(name, zones[name]))
     parts.extend(events)
     parts.append("END:VCALENDAR" + CRLF)
     return "".join(parts).encode("utf-8")

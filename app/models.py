@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from app import geneva
+from app import zones
 
 # --- vocabularies ------------------------------------------------------------------------------
 
@@ -86,9 +86,9 @@ def _url(value: str) -> str:
 
 def _zone(value: str) -> str:
     """The zone's IANA spelling: "europe/zurich" is Europe/Zurich, the TZID feeds publish."""
-    if not geneva.is_zone(value):
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as {geneva.GENEVA}")
-    return str(geneva.zone(value).zone)
+    if not zones.is_zone(value):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as {zones.GENEVA}")
+    return zones.canonical(value)
 
 
 def _minutes(value: time | None) -> time | None:
@@ -178,7 +178,7 @@ class Meeting(SQLModel, table=True):
     date: dt.date
     start_time: time | None = None
     end_time: time | None = None
-    timezone: str = SQLField(default=geneva.GENEVA, max_length=64)
+    timezone: str = SQLField(default=zones.GENEVA, max_length=64)
     # Derived from the fields above on every write, kept for sorting and filtering.
     geneva_date: dt.date = SQLField(index=True)
     start_utc: datetime | None = None
@@ -379,7 +379,7 @@ class MeetingFields(BaseModel):
     date: IsoDate
     start_time: WallClock | None = None
     end_time: WallClock | None = None
-    timezone: Zone = geneva.GENEVA
+    timezone: Zone = zones.GENEVA
     status: MeetingStatus = MeetingStatus.confirmed
     description: LongText | None = None
     join_url: Url | None = None
@@ -395,8 +395,8 @@ class MeetingFields(BaseModel):
                 raise ValueError("end_time: must be after start_time (same day)")
             for name, clock in (("start_time", self.start_time), ("end_time", self.end_time)):
                 try:
-                    geneva.to_utc(self.date, clock, self.timezone)
-                except geneva.WallClockError as exc:
+                    zones.to_utc(self.date, clock, self.timezone)
+                except zones.WallClockError as exc:
                     raise ValueError(f"{name}: {exc}") from None
         return self
 

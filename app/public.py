@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app import geneva
+from app import zones
 from app.crud import GroupInfo
 from app.feeds import default_title, meeting_page_url
 from app.models import GroupPublic, Meeting, MeetingPublic
@@ -41,8 +41,8 @@ def meeting_public(meeting: Meeting, info: GroupInfo, base_url: str) -> MeetingP
     if timed and meeting.start_utc is not None and meeting.end_utc is not None:
         # The instants were derived on write; reading the zone from them is cheaper than
         # localizing the wall clock again.
-        start = geneva.local(meeting.start_utc, meeting.timezone)
-        end = geneva.local(meeting.end_utc, meeting.timezone)
+        start = zones.local(meeting.start_utc, meeting.timezone)
+        end = zones.local(meeting.end_utc, meeting.timezone)
     url = f"{base_url}/meetings/{meeting.uid}.ics"
     return MeetingPublic(
         uid=meeting.uid,

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from sqlmodel import Session, col, select
 
-from app import crud, geneva
+from app import crud, zones
 from app.models import (
     Group,
     GroupCreate,
@@ -57,7 +57,7 @@ class SeedMeeting(BaseModel):
     date: dt.date
     start_time: Clock = None
     end_time: Clock = None
-    timezone: str = geneva.GENEVA
+    timezone: str = zones.GENEVA
     status: MeetingStatus = MeetingStatus.confirmed
     title: ShortText | None = None
     description: LongText | None = None
@@ -324,7 +324,7 @@ def _meeting_entry(meeting: Meeting) -> dict[str, Any]:
     if meeting.start_time and meeting.end_time:
         entry["start_time"] = meeting.start_time.strftime("%H:%M")
         entry["end_time"] = meeting.end_time.strftime("%H:%M")
-    if meeting.timezone != geneva.GENEVA:
+    if meeting.timezone != zones.GENEVA:
         entry["timezone"] = meeting.timezone
     entry["status"] = str(meeting.status)
     for name in ("title", "description", "join_url"):

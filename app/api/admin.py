@@ -9,23 +9,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import accounts, console, console_views, crud, feeds, geneva
-from app.api.deps import BaseUrlDep, FeedServiceDep
+from app import accounts, console, console_views, crud, feeds, zones
+from app.api.deps import BaseUrlDep, FeedServiceDep, WriteSessionDep
 from app.api.pages import meeting_view
 from app.api.signin import PostedDep, SignedInDep, console_page
-from app.db import WriteSessionDep
 from app.models import GroupStatus, MeetingStatus
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 
-TIME_ZONES = (geneva.GENEVA, "UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo")
+TIME_ZONES = (zones.GENEVA, "UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo")
 
 
 # --- pages -------------------------------------------------------------------------------------
 
 
 def _today() -> dt.date:
-    return geneva.local_date(dt.datetime.now(dt.UTC))
+    return zones.local_date(dt.datetime.now(dt.UTC))
 
 
 @router.get("", response_class=HTMLResponse)

@@ -7,8 +7,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from fastapi import APIRouter, Request, Response
 
 from app import changefeed, crud
-from app.api.deps import BaseUrlDep, SettingsDep
-from app.db import SessionDep
+from app.api.deps import BaseUrlDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["feeds"])
 

@@ -5,8 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app import crud
-from app.api.deps import WriterDep
-from app.db import SessionDep
+from app.api.deps import SessionDep, WriterDep
 from app.models import ChangePublic, ChangesPublic
 
 router = APIRouter(prefix="/api/changes", tags=["changes"])

@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import auth, feeds
 from app.config import Settings
-from app.db import EngineDep
+from app.db import write_session
 from app.publishing import FeedService
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
+
+
+def read_session(engine: EngineDep) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+def _write_session_dependency(engine: EngineDep) -> Iterator[Session]:
+    with write_session(engine) as session:
+        yield session
+
+
+# scope="function": the session closes (and its connection returns to the pool, a write
+# commits) as soon as the route returns, before the answer is sent to a client that may be
+# slow to read it.
+SessionDep = Annotated[Session, Depends(read_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(_write_session_dependency, scope="function")]
 
 
 def app_settings(request: Request) -> Settings:

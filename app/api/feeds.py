@@ -9,8 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import APIRouter, Query, Request, Response
 
 from app import crud
-from app.api.deps import MAX_LIST_PARAMS, FeedContextDep, FeedServiceDep, SettingsDep
-from app.db import SessionDep
+from app.api.deps import MAX_LIST_PARAMS, FeedContextDep, FeedServiceDep, SessionDep, SettingsDep
 from app.publishing import FeedSelection, RenderedFeed
 
 router = APIRouter(tags=["feeds"])

@@ -8,8 +8,15 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlmodel import Session
 
 from app import crud, notify
-from app.api.deps import BaseUrlDep, FeedServiceDep, IfMatch, SettingsDep, WriterDep
-from app.db import SessionDep, WriteSessionDep
+from app.api.deps import (
+    BaseUrlDep,
+    FeedServiceDep,
+    IfMatch,
+    SessionDep,
+    SettingsDep,
+    WriterDep,
+    WriteSessionDep,
+)
 from app.models import GroupCreate, GroupKind, GroupPublic, GroupsPublic, GroupStatus, GroupUpdate
 from app.public import group_public
 from app.publishing import FeedService

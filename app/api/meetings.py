@@ -13,11 +13,12 @@ from app.api.deps import (
     BaseUrlDep,
     FeedServiceDep,
     IfMatch,
+    SessionDep,
     SettingsDep,
     WriterDep,
+    WriteSessionDep,
 )
 from app.config import Settings
-from app.db import SessionDep, WriteSessionDep
 from app.models import (
     IsoDate,
     MeetingCreate,

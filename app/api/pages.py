@@ -13,9 +13,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlmodel import Session
 
-from app import crud, geneva
-from app.api.deps import BaseUrlDep, FeedServiceDep
-from app.db import SessionDep
+from app import crud, zones
+from app.api.deps import BaseUrlDep, FeedServiceDep, SessionDep
 from app.models import GroupPublic, Meeting, MeetingPublic, MeetingStatus
 from app.public import group_public, meeting_public
 from app.publishing import ALL_CALENDAR_NAME, FeedService, calendar_label, feed_url, webcal
@@ -150,8 +149,8 @@ def meeting_view(meeting: Meeting, info: crud.GroupInfo, base: str) -> MeetingVi
     start_utc = public.start_utc.replace(tzinfo=public.start_utc.tzinfo or dt.UTC)
     end_utc = public.end_utc.replace(tzinfo=public.end_utc.tzinfo or dt.UTC)
     # Shown in Geneva time even when written in another zone: the page speaks one zone.
-    start = geneva.local(start_utc)
-    end = geneva.local(end_utc)
+    start = zones.local(start_utc)
+    end = zones.local(end_utc)
     start_u, end_u = start_utc.astimezone(dt.UTC), end_utc.astimezone(dt.UTC)
     geneva_text = (
         f"{_human_day(start.date())}, {start:%H:%M}{DASH}{end:%H:%M} Geneva time ({start.tzname()})"
@@ -170,7 +169,7 @@ def meeting_view(meeting: Meeting, info: crud.GroupInfo, base: str) -> MeetingVi
 
 
 def _geneva_today() -> dt.date:
-    return geneva.local_date(dt.datetime.now(dt.UTC))
+    return zones.local_date(dt.datetime.now(dt.UTC))
 
 
 def _group_views(
