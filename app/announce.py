@@ -15,9 +15,9 @@ from email.utils import format_datetime
 from typing import Any
 
 from app import feeds, zones
-from app.crud import GroupInfo
 from app.models import Meeting, MeetingStatus
 from app.publishing import feed_url, webcal
+from app.readmodel import GroupInfo
 
 CREATED = "created"
 RESCHEDULED = "rescheduled"

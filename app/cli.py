@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from app import accounts, auth, cli_delivery, crud, seeding
+from app import accounts, auth, cli_delivery, crud, seeding, validation
 from app.config import get_settings
 from app.db import make_engine, write_session
 from app.migrate import migrate, prepare
@@ -374,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         for error in exc.errors():
             name = ".".join(str(p) for p in error["loc"]).upper() or "settings"
-            reason = error["msg"].removeprefix("Value error, ")
+            reason = validation.message(error)
             if not reason.startswith(name):
                 reason = f"{name}: {reason}"
             print(f"error: invalid setting: {reason}", file=sys.stderr)
@@ -393,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ValidationError as exc:
         for error in exc.errors():
-            message = error["msg"].removeprefix("Value error, ")
+            message = validation.message(error)
             # A check of the whole meeting names its field at the start of the message.
             where = ".".join(str(p) for p in error["loc"])
             print(f"error: {where}: {message}" if where else f"error: {message}", file=sys.stderr)

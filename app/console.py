@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app import crud, zones
+from app import crud, validation, zones
 from app.models import (
     GroupUpdate,
     MeetingCreate,
@@ -87,10 +87,10 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
         loc = [str(part) for part in error.get("loc", ())]
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        name, sep, rest = message.partition(": ")
-        if not loc and sep and name.replace("_", "").isalpha():
-            loc, message = [name], rest
+        message = validation.message(error)
+        named = validation.named_field(message)
+        if not loc and named is not None:
+            loc, message = [named[0]], named[1]
         errors.setdefault(loc[0] if loc else "form", message)
     return errors
 

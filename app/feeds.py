@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app import vtimezone, zones
-from app.crud import GroupInfo
 from app.models import Meeting, MeetingStatus
+from app.readmodel import GroupInfo
 
 CRLF = "\r\n"
 PRODID = "-//U4SSC//U4SSC meeting calendar//EN"

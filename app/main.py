@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import accounts, crud, middleware, observability, outbox, seeding
+from app import accounts, crud, middleware, observability, outbox, seeding, validation
 from app.admission import Admission
 from app.api import admin, changefeed, changes, feeds, groups, health, meetings, pages, signin
 from app.config import Settings, get_settings
@@ -42,10 +42,10 @@ def _clean_errors(errors: Any) -> list[dict[str, Any]]:
     cleaned = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
-        msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        field, sep, rest = msg.partition(": ")
-        if sep and loc in (["body"], []) and field.replace("_", "").isalpha():
-            loc, msg = ["body", field], rest
+        msg = validation.message(error)
+        named = validation.named_field(msg)
+        if named is not None and loc in (["body"], []):
+            loc, msg = ["body", named[0]], named[1]
         cleaned.append({"loc": loc, "msg": msg, "type": str(error.get("type", "value_error"))})
     return cleaned
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from app import zones
-from app.crud import GroupInfo
 from app.feeds import default_title, meeting_page_url
 from app.models import GroupPublic, Meeting, MeetingPublic
 from app.publishing import feed_url, webcal
+from app.readmodel import GroupInfo
 
 
 def group_public(info: GroupInfo, base_url: str) -> GroupPublic:

@@ -340,9 +340,7 @@ def _select(
         statuses=("confirmed", "tentative") if selection.hide_cancelled else (),
         visible_cancelled_from=cutoff,
     )
-    statement = (
-        sql_select(*_LIGHT).where(*crud._meeting_filter(query)).order_by(*crud.MEETING_ORDER)
-    )
+    statement = sql_select(*_LIGHT).where(*crud.meeting_filter(query)).order_by(*crud.MEETING_ORDER)
     meetings = session.execute(statement).all()
     by_slug = {info.slug: info for info in index.values()}
     chosen = [by_slug[slug] for slug in dict.fromkeys(selection.groups)]

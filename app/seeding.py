@@ -238,7 +238,7 @@ def _sync_meeting(session: Session, group: str, entry: SeedMeeting, report: list
         return
     existing.from_seed = True
     before = existing.sequence
-    crud._change_meeting(session, existing, fields, SEED_ACTOR, "seed", commit=False)
+    crud.change_meeting(session, existing, fields, SEED_ACTOR, "seed", commit=False)
     if existing.sequence != before:
         report.append(f"update meeting {entry.uid}")
 

@@ -32,7 +32,7 @@ def _answer(request: Request, feed: changefeed.AtomFeed, max_age: int) -> Respon
 def _not_modified(request: Request, feed: changefeed.AtomFeed) -> bool:
     sent = request.headers.get("if-none-match")
     if sent is not None:
-        tags = {tag.strip().removeprefix("W/") for tag in sent.split(",")}
+        tags = crud.etag_list(sent)
         return "*" in tags or feed.etag in tags
     since = request.headers.get("if-modified-since")
     if since:

@@ -49,7 +49,7 @@ def _not_modified(rendered: RenderedFeed, headers: Mapping[str, str]) -> bool:
     if if_none_match is not None:
         # Weak comparison (RFC 9110 13.1.2): the identity and the gzip tag name the same
         # content, so either one held by the client matches whichever answer it would get.
-        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        tags = crud.etag_list(if_none_match)
         return "*" in tags or rendered.etag in tags or rendered.gzip_etag in tags
     since = headers.get("if-modified-since")
     if since:
