@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,13 +163,16 @@ def create_meeting(session: Session, form: Form, actor: str) -> Outcome:
     return Outcome(key=meeting.uid)
 
 
-def update_meeting(session: Session, uid: str, form: Form, actor: str) -> Outcome:
-    """Save the whole form over the meeting, unless it changed since `form["version"]`."""
-    meeting = crud.get_meeting(session, uid)
-    version = form_version(form)
+def _saved(
+    session: Session,
+    form: Form,
+    key: str,
+    save: Callable[[], None],
+    current: Callable[[], tuple[int, dict[str, Any]]],
+) -> Outcome:
+    """Run `save`; a form error, a wrong value or a conflict becomes what the page shows."""
     try:
-        patch = MeetingUpdate.model_validate(_sent(form, _meeting_values(form)))
-        crud.update_meeting(session, uid, patch, actor, crud.meeting_etag(meeting, version))
+        save()
     except ValidationError as exc:
         return Outcome(errors=_errors(exc))
     except crud.Invalid as exc:
@@ -177,14 +180,33 @@ def update_meeting(session: Session, uid: str, form: Form, actor: str) -> Outcom
         return Outcome(errors={exc.field: exc.message})
     except crud.PreconditionFailed:
         session.rollback()
+        return _conflict(form, *current())
+    return Outcome(key=key)
+
+
+def _conflict(form: Form, version: int, snapshot: dict[str, Any]) -> Outcome:
+    """Someone saved since the form was opened: what differs, and the version to retry from."""
+    return Outcome(
+        conflict=_differences(form.get("opened"), snapshot),
+        current_version=version,
+        current_snapshot=snapshot_text(snapshot),
+    )
+
+
+def update_meeting(session: Session, uid: str, form: Form, actor: str) -> Outcome:
+    """Save the whole form over the meeting, unless it changed since `form["version"]`."""
+    meeting = crud.get_meeting(session, uid)
+    version = form_version(form)
+
+    def save() -> None:
+        patch = MeetingUpdate.model_validate(_sent(form, _meeting_values(form)))
+        crud.update_meeting(session, uid, patch, actor, crud.meeting_etag(meeting, version))
+
+    def current() -> tuple[int, dict[str, Any]]:
         now = crud.get_meeting(session, uid)
-        snapshot = crud.meeting_snapshot(session, now)
-        return Outcome(
-            conflict=_differences(form.get("opened"), snapshot),
-            current_version=now.version,
-            current_snapshot=snapshot_text(snapshot),
-        )
-    return Outcome(key=uid)
+        return now.version, crud.meeting_snapshot(session, now)
+
+    return _saved(session, form, uid, save, current)
 
 
 def form_version(form: Form) -> int:
@@ -257,21 +279,13 @@ def _group_values(form: Form) -> dict[str, Any]:
 
 def update_group(session: Session, slug: str, form: Form, actor: str) -> Outcome:
     group = crud.get_group(session, slug)
-    try:
+
+    def save() -> None:
         patch = GroupUpdate.model_validate(_group_values(form))
         crud.update_group(session, slug, patch, actor, crud.group_etag(group, form_version(form)))
-    except ValidationError as exc:
-        return Outcome(errors=_errors(exc))
-    except crud.Invalid as exc:
-        session.rollback()
-        return Outcome(errors={exc.field: exc.message})
-    except crud.PreconditionFailed:
-        session.rollback()
+
+    def current() -> tuple[int, dict[str, Any]]:
         now = crud.get_group(session, slug)
-        snapshot = crud.group_snapshot(session, now)
-        return Outcome(
-            conflict=_differences(form.get("opened"), snapshot),
-            current_version=now.version,
-            current_snapshot=snapshot_text(snapshot),
-        )
-    return Outcome(key=slug)
+        return now.version, crud.group_snapshot(session, now)
+
+    return _saved(session, form, slug, save, current)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from typing import Any
 
 from anyio import to_thread
@@ -25,7 +26,8 @@ from app.fastpath import FeedFastPath
 from app.hosts import HostGuard
 from app.limits import AuthLimiter, TooManyFailures
 from app.migrate import prepare
-from app.publishing import FeedService, RevisionWatcher
+from app.publishing import FeedService
+from app.revisions import RevisionWatcher
 from app.sender import Sender
 
 log = logging.getLogger("u4ssc")
@@ -105,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="U4SSC meeting calendar",
-        version="1.0.0",
+        version=metadata.version("u4ssc-calendar"),  # pyproject's, the one version
         description=DESCRIPTION,
         lifespan=lifespan,
         # Served by pages.read_docs from local files: the default UI loads them from a CDN.
@@ -131,12 +133,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=list(middleware.CORS_EXPOSE),
         max_age=86400,
     )
-    # Outermost: an oversized body is refused before any other work is done.
+    # The guard: inside the metrics, fast path, admission and host layers added below, but
+    # before routing, so an oversized body is refused before any route or store work.
     middleware.install(app, settings)
     for module in (health, groups, meetings, changes, changefeed, feeds, pages, signin, admin):
         app.include_router(module.router, responses=middleware.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
-    # Outermost but one: counts and logs every answer, refusals included.
+    # Around the guard and the routes: counts and logs every answer, refusals included.
     observability.install(app, settings.log_format)
     app.state.metrics.registry.register(outbox.OutboxCollector(engine, sender.stats))
     # Outside even that: a poll of a cached feed is answered here, with the same headers and

@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 from app import zones
-from app.feeds import default_title, meeting_page_url
-from app.models import GroupPublic, Meeting, MeetingPublic
-from app.publishing import feed_url, webcal
+from app.links import feed_url, meeting_page_url, webcal
+from app.models import GROUP_FIELDS, GroupPublic, Meeting, MeetingPublic
 from app.readmodel import GroupInfo
+from app.vevent import default_title
 
 
 def group_public(info: GroupInfo, base_url: str) -> GroupPublic:
     g = info.group
     url = feed_url(base_url, (g.slug,))
+    stored = {name: getattr(g, name) for name in GROUP_FIELDS if name not in ("parent", "leaders")}
     return GroupPublic(
-        slug=g.slug,
-        kind=g.kind,
-        code=g.code,
-        name=g.name,
-        short_name=g.short_name,
+        **stored,
         parent=info.parent.slug if info.parent else None,
-        status=g.status,
-        status_note=g.status_note,
         leaders=list(info.leaders),
-        secretariat=g.secretariat,
-        timeline=g.timeline,
-        expected_publication=g.expected_publication,
-        scope=g.scope,
-        notes=list(g.notes),
-        publications=list(g.publications),
         working_groups=list(info.children),
         updated_at=g.updated_at,
         feed_url=url,

@@ -107,9 +107,10 @@ def render_cost(path: Path) -> dict[str, Any]:
 
     from app import crud
     from app.db import make_engine, write_session
-    from app.feeds import FeedContext
+    from app.feed_selection import FeedSelection
     from app.models import Meeting, MeetingUpdate
-    from app.publishing import FeedSelection, FeedService
+    from app.publishing import FeedService
+    from app.vevent import FeedContext
 
     engine = make_engine(f"sqlite:///{path}")
     ctx = FeedContext("http://127.0.0.1", "u4ssc.itu.int", "u4ssc@itu.int", dt.timedelta(hours=6))

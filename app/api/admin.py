@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import accounts, console, console_views, crud, feeds, zones
+from app import accounts, console, console_views, crud, vevent, zones
 from app.api.deps import BaseUrlDep, FeedServiceDep, WriteSessionDep
 from app.api.pages import meeting_view
 from app.api.signin import PostedDep, SignedInDep, console_page
@@ -85,7 +85,7 @@ def _meeting_page(
             or console.snapshot_text(crud.meeting_snapshot(session, meeting))
         )
         context["preview"] = meeting_view(meeting, info, base)
-        context["summary"] = feeds.meeting_summary(meeting, info)
+        context["summary"] = vevent.meeting_summary(meeting, info)
         context["last_change"] = console_views.last_change_of(session, uid)
     code = 200
     if outcome and outcome.errors:

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app import crud
 from app.api.deps import MAX_LIST_PARAMS, FeedContextDep, FeedServiceDep, SessionDep, SettingsDep
-from app.publishing import FeedSelection, RenderedFeed
+from app.feed_selection import FeedSelection
+from app.publishing import RenderedFeed
 
 router = APIRouter(tags=["feeds"])
 
@@ -141,10 +142,7 @@ def read_calendar(
     alarm: AlarmParam = None,
     cancelled: CancelledParam = "show",
 ) -> Response:
-    try:
-        crud.group_ids_covering(session, group)
-    except crud.NotFound as exc:
-        raise crud.Invalid("group", str(exc)) from None
+    crud.group_ids_in_query(session, group)
     selection = FeedSelection(tuple(dict.fromkeys(group)), None, alarm, cancelled == "hide")
     return _serve(request, session, service, ctx, settings, selection)
 

@@ -13,11 +13,13 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlmodel import Session
 
-from app import crud, zones
+from app import crud, links, zones
 from app.api.deps import BaseUrlDep, FeedServiceDep, SessionDep
-from app.models import GroupPublic, Meeting, MeetingPublic, MeetingStatus
+from app.feed_selection import ALL_CALENDAR_NAME
+from app.links import calendar_label, feed_url, webcal
+from app.models import GroupPublic, GroupStatus, Meeting, MeetingPublic, MeetingStatus
 from app.public import group_public, meeting_public
-from app.publishing import ALL_CALENDAR_NAME, FeedService, calendar_label, feed_url, webcal
+from app.publishing import FeedService
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -28,19 +30,9 @@ templates = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True)
 )
 
-STATUS_LABELS = {
-    "proposed": "Proposed",
-    "to_be_kicked_off": "To be kicked off",
-    "ongoing": "Ongoing",
-    "to_be_published": "To be published",
-    "completed": "Completed",
-    "closed": "Closed",
-}
-MEETING_STATUS_LABELS = {
-    "confirmed": "Confirmed",
-    "tentative": "Tentative",
-    "cancelled": "Cancelled",
-}
+# "To be kicked off" for to_be_kicked_off: the labels follow the enums, as the API's values do.
+STATUS_LABELS = {s.value: links.status_label(s) for s in GroupStatus}
+MEETING_STATUS_LABELS = {s.value: links.status_label(s) for s in MeetingStatus}
 DASH = "\N{EN DASH}"
 INDEX_NEXT = 2
 INDEX_RECENT = 3

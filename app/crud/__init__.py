@@ -20,6 +20,7 @@ from app.crud.groups import (
     get_group,
     group_etag,
     group_ids_covering,
+    group_ids_in_query,
     group_snapshot,
     update_group,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "get_meeting",
     "group_etag",
     "group_ids_covering",
+    "group_ids_in_query",
     "group_index",
     "group_snapshot",
     "list_changes",

@@ -20,6 +20,7 @@ from app.crud.common import (
     record,
 )
 from app.models import (
+    GROUP_FIELDS,
     Group,
     GroupCreate,
     GroupKind,
@@ -55,6 +56,15 @@ def group_ids_covering(session: Session, slugs: Iterable[str]) -> set[int]:
     return ids
 
 
+def group_ids_in_query(session: Session, slugs: Iterable[str]) -> set[int]:
+    """As group_ids_covering, for groups a request names: one that does not exist is input
+    that is wrong (Invalid, a 422 naming `group`), not a missing resource."""
+    try:
+        return group_ids_covering(session, slugs)
+    except NotFound as exc:
+        raise Invalid("group", str(exc)) from None
+
+
 def set_leaders(session: Session, group: Group, leaders: Sequence[Leader]) -> None:
     assert group.id is not None
     session.exec(delete(Leadership).where(col(Leadership.group_id) == group.id))
@@ -87,27 +97,26 @@ def leaders_of(session: Session, group_id: int | None) -> list[Leader]:
 
 
 def group_snapshot(session: Session, group: Group) -> dict[str, Any]:
-    parent = session.get(Group, group.parent_id) if group.parent_id is not None else None
-    return {
-        "slug": group.slug,
-        "kind": group.kind,
-        "code": group.code,
-        "name": group.name,
-        "short_name": group.short_name,
-        "parent": parent.slug if parent else None,
-        "status": group.status,
-        "status_note": group.status_note,
-        "leaders": [leader.model_dump() for leader in leaders_of(session, group.id)],
-        "secretariat": group.secretariat,
-        "timeline": group.timeline,
-        "expected_publication": group.expected_publication,
-        "scope": group.scope,
-        "notes": list(group.notes),
-        "publications": list(group.publications),
-    }
+    """The group as its audit trail records it: the family's GROUP_FIELDS, plain values."""
+    snapshot: dict[str, Any] = {}
+    for name in GROUP_FIELDS:
+        if name == "parent":
+            parent = session.get(Group, group.parent_id) if group.parent_id is not None else None
+            snapshot[name] = parent.slug if parent else None
+        elif name == "leaders":
+            snapshot[name] = [leader.model_dump() for leader in leaders_of(session, group.id)]
+        elif name in ("notes", "publications"):
+            snapshot[name] = list(getattr(group, name))
+        else:
+            snapshot[name] = getattr(group, name)
+    return snapshot
 
 
 _LABEL_FIELDS = {"name", "short_name", "leaders"}
+# What a new group's row takes from GroupCreate as it is; parent, leaders and lists need work.
+_STORED_FIELDS = tuple(
+    name for name in GROUP_FIELDS if name not in ("parent", "leaders", "notes", "publications")
+)
 
 
 def create_group(session: Session, data: GroupCreate, actor: str, *, commit: bool = True) -> Group:
@@ -123,22 +132,13 @@ def create_group(session: Session, data: GroupCreate, actor: str, *, commit: boo
         parent_id = parent.id
     stamp = now()
     position = session.exec(select(func.count()).select_from(Group)).one()
+    stored = {name: getattr(data, name) for name in _STORED_FIELDS}
     group = Group(
-        slug=data.slug,
-        kind=data.kind,
-        code=data.code,
-        name=data.name,
-        short_name=data.short_name,
-        parent_id=parent_id,
-        position=position,
-        status=data.status,
-        status_note=data.status_note,
-        secretariat=data.secretariat,
-        timeline=data.timeline,
-        expected_publication=data.expected_publication,
-        scope=data.scope,
+        **stored,
         notes=list(data.notes or []),
         publications=list(data.publications or []),
+        parent_id=parent_id,
+        position=position,
         created_at=stamp,
         updated_at=stamp,
     )

@@ -142,14 +142,20 @@ def merged(session: Session, meeting: Meeting, changes: dict[str, Any]) -> Meeti
         raise
 
 
-def update_meeting(
-    session: Session, uid: str, patch: MeetingUpdate, actor: str, if_match: str | None = None
-) -> Meeting:
+def _locked(session: Session, uid: str, if_match: str | None) -> Meeting:
+    """The meeting, locked for the write, if `if_match` (when given) matches its ETag."""
     findable(uid, "meeting")
     meeting = session.exec(select(Meeting).where(Meeting.uid == uid).with_for_update()).first()
     if meeting is None:
         raise NotFound(f"no meeting {uid!r}")
     check_if_match(if_match, meeting_etag(meeting))
+    return meeting
+
+
+def update_meeting(
+    session: Session, uid: str, patch: MeetingUpdate, actor: str, if_match: str | None = None
+) -> Meeting:
+    meeting = _locked(session, uid, if_match)
     changes = patch.model_dump(exclude_unset=True)
     for required in ("group", "date", "timezone", "status"):
         if required in changes and changes[required] is None:
@@ -197,11 +203,7 @@ def cancel_meeting(
     session: Session, uid: str, actor: str, if_match: str | None = None, *, commit: bool = True
 ) -> Meeting:
     """Cancel: the meeting stays, as cancelled; cancelling a cancelled meeting changes nothing."""
-    findable(uid, "meeting")
-    meeting = session.exec(select(Meeting).where(Meeting.uid == uid).with_for_update()).first()
-    if meeting is None:
-        raise NotFound(f"no meeting {uid!r}")
-    check_if_match(if_match, meeting_etag(meeting))
+    meeting = _locked(session, uid, if_match)
     if meeting.status == MeetingStatus.cancelled:
         return meeting
     fields = merged(session, meeting, {"status": MeetingStatus.cancelled})
