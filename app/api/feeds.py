@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app import crud
+from app import conditional, crud
 from app.api.deps import MAX_LIST_PARAMS, FeedContextDep, FeedServiceDep, SessionDep, SettingsDep
 from app.feed_selection import FeedSelection
 from app.publishing import RenderedFeed
@@ -46,19 +45,14 @@ CancelledParam = Annotated[
 
 
 def _not_modified(rendered: RenderedFeed, headers: Mapping[str, str]) -> bool:
-    if_none_match = headers.get("if-none-match")
-    if if_none_match is not None:
-        # Weak comparison (RFC 9110 13.1.2): the identity and the gzip tag name the same
-        # content, so either one held by the client matches whichever answer it would get.
-        tags = crud.etag_list(if_none_match)
-        return "*" in tags or rendered.etag in tags or rendered.gzip_etag in tags
-    since = headers.get("if-modified-since")
-    if since:
-        try:
-            return rendered.last_modified.replace(microsecond=0) <= parsedate_to_datetime(since)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return False
-    return False
+    # Weak comparison (RFC 9110 13.1.2): the identity and the gzip tag name the same
+    # content, so either one held by the client matches whichever answer it would get.
+    return conditional.not_modified(
+        (rendered.etag, rendered.gzip_etag),
+        rendered.last_modified,
+        headers.get("if-none-match"),
+        headers.get("if-modified-since"),
+    )
 
 
 FeedAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]

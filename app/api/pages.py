@@ -79,6 +79,11 @@ class MeetingView:
         return self.public.status == MeetingStatus.cancelled
 
     @property
+    def badged(self) -> bool:
+        """A status other than the usual one is shown as a badge beside the title."""
+        return self.public.status != MeetingStatus.confirmed
+
+    @property
     def title_names_group(self) -> bool:
         """Default titles already name the group: no need to say it twice."""
         return self.group_label.split(" (")[0] in self.public.title

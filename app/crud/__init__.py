@@ -11,7 +11,6 @@ from app.crud.common import (
     NotFound,
     PreconditionFailed,
     check_if_match,
-    etag_list,
     list_changes,
     now,
 )
@@ -54,7 +53,6 @@ __all__ = [
     "check_if_match",
     "create_group",
     "create_meeting",
-    "etag_list",
     "get_group",
     "get_meeting",
     "group_etag",

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.conditional import etag_list
 from app.db import bump_revision
 from app.models import Change
 
@@ -50,11 +51,6 @@ def later_than(previous: dt.datetime) -> dt.datetime:
     if previous.tzinfo is None:
         previous = previous.replace(tzinfo=dt.UTC)
     return max(now(), previous.replace(microsecond=0) + dt.timedelta(seconds=1))
-
-
-def etag_list(header: str) -> set[str]:
-    """The entity tags of an If-Match or If-None-Match list, weak ones compared as strong."""
-    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
 def check_if_match(if_match: str | None, etag: str) -> None:

@@ -23,7 +23,15 @@ from app.crud.common import (
     now,
     record,
 )
-from app.models import Group, Meeting, MeetingCreate, MeetingFields, MeetingStatus, MeetingUpdate
+from app.models import (
+    MEETING_FIELDS,
+    Group,
+    Meeting,
+    MeetingCreate,
+    MeetingFields,
+    MeetingStatus,
+    MeetingUpdate,
+)
 
 
 def get_meeting(session: Session, uid: str) -> Meeting:
@@ -96,17 +104,10 @@ def create_meeting(
         raise Conflict(f"uid: a meeting {uid!r} exists already")
     stamp = now()
     meeting = Meeting(
+        **{name: getattr(data, name) for name in MEETING_FIELDS},
         uid=uid or new_uid(session, group.slug, data.date),
         group_id=group.id,
-        title=data.title,
-        status=data.status,
-        date=data.date,
-        start_time=data.start_time,
-        end_time=data.end_time,
-        timezone=data.timezone,
         geneva_date=data.date,
-        description=data.description,
-        join_url=data.join_url,
         from_seed=from_seed,
         created_at=stamp,
         updated_at=stamp,
@@ -181,10 +182,8 @@ def change_meeting(
     group = group_for_meeting(session, fields.group)
     assert group.id is not None
     meeting.group_id = group.id
-    for name in ("title", "status", "date", "start_time", "end_time", "timezone"):
+    for name in MEETING_FIELDS:
         setattr(meeting, name, getattr(fields, name))
-    meeting.description = fields.description
-    meeting.join_url = fields.join_url
     apply_times(meeting)
     after = meeting_snapshot(session, meeting)
     if after == before:

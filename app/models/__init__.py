@@ -30,6 +30,7 @@ from app.models.groups import (
     Person,
 )
 from app.models.meetings import (
+    MEETING_FIELDS,
     Meeting,
     MeetingBase,
     MeetingCreate,
@@ -59,6 +60,7 @@ from app.models.store import (
 __all__ = [
     "GROUP_DESCRIPTIVE_FIELDS",
     "GROUP_FIELDS",
+    "MEETING_FIELDS",
     "WG_CODE_PATTERN",
     "ApiToken",
     "Change",

@@ -131,5 +131,10 @@ class MeetingUpdate(BaseModel):
     join_url: Url | None = None
 
 
+# What a Meeting row takes from MeetingBase as it is (the group becomes group_id).
+MEETING_FIELDS: tuple[str, ...] = tuple(
+    name for name in MeetingBase.model_fields if name != "group"
+)
+
 # The name crud and the seed use for a whole meeting checked before it is written.
 MeetingFields = MeetingBase
