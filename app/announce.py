@@ -14,10 +14,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from app import feeds, geneva
-from app.crud import GroupInfo
+from app import feeds, links, vevent, zones
+from app.links import feed_url, webcal
 from app.models import Meeting, MeetingStatus
-from app.publishing import feed_url, webcal
+from app.readmodel import GroupInfo
 
 CREATED = "created"
 RESCHEDULED = "rescheduled"
@@ -28,20 +28,6 @@ PREFIXES = {RESCHEDULED: "Rescheduled: ", CANCELLED: "Cancelled: "}
 TIME_FIELDS = ("date", "start_time", "end_time", "timezone")
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def kind_of(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
@@ -59,26 +45,26 @@ def kind_of(action: str, before: dict[str, Any] | None, after: dict[str, Any] | 
 
 def human_day(day: dt.date) -> str:
     """ "Thursday 4 March 2027", whatever the server's locale."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{_DAYS[day.weekday()]} {vevent.human_date(day)}"
 
 
 def when_text(
-    day: dt.date, start: dt.time | None, end: dt.time | None, zone: str = geneva.GENEVA
+    day: dt.date, start: dt.time | None, end: dt.time | None, zone: str = zones.GENEVA
 ) -> str:
     """ "Thursday 4 March 2027, 16:00-17:00 Geneva time", in Geneva time whatever the zone the
     meeting was written in; "Thursday 4 March 2027 (all day)" without times."""
     if start is None or end is None:
         return f"{human_day(day)} (all day)"
-    begin = geneva.local(geneva.to_utc(day, start, zone))
-    finish = geneva.local(geneva.to_utc(day, end, zone))
+    begin = zones.local(zones.to_utc(day, start, zone))
+    finish = zones.local(zones.to_utc(day, end, zone))
     return f"{human_day(begin.date())}, {begin:%H:%M}-{finish:%H:%M} Geneva time"
 
 
 def utc_text(meeting: Meeting) -> str | None:
     if meeting.start_time is None or meeting.end_time is None:
         return None
-    start = geneva.to_utc(meeting.date, meeting.start_time, meeting.timezone).astimezone(dt.UTC)
-    end = geneva.to_utc(meeting.date, meeting.end_time, meeting.timezone).astimezone(dt.UTC)
+    start = zones.to_utc(meeting.date, meeting.start_time, meeting.timezone).astimezone(dt.UTC)
+    end = zones.to_utc(meeting.date, meeting.end_time, meeting.timezone).astimezone(dt.UTC)
     return f"{human_day(start.date())}, {start:%H:%M}-{end:%H:%M} UTC"
 
 
@@ -98,7 +84,7 @@ def _leaders(info: GroupInfo) -> str:
     return "; ".join(names) or "not stated"
 
 
-def text_body(meeting: Meeting, info: GroupInfo, ctx: feeds.FeedContext, kind: str) -> str:
+def text_body(meeting: Meeting, info: GroupInfo, ctx: vevent.FeedContext, kind: str) -> str:
     group_feed = feed_url(ctx.base_url, (info.slug,))
     lines = {
         CREATED: "A U4SSC e-meeting has been scheduled.",
@@ -126,7 +112,7 @@ def text_body(meeting: Meeting, info: GroupInfo, ctx: feeds.FeedContext, kind: s
     out += [
         "",
         f"Group page: {ctx.base_url}/groups/{info.slug}",
-        f"This meeting: {feeds.meeting_page_url(ctx.base_url, info.slug, meeting.uid)}",
+        f"This meeting: {links.meeting_page_url(ctx.base_url, info.slug, meeting.uid)}",
         f"Subscribe to the group's meetings: {group_feed}",
         f"  (calendar apps: {webcal(group_feed)})",
         "",
@@ -135,15 +121,15 @@ def text_body(meeting: Meeting, info: GroupInfo, ctx: feeds.FeedContext, kind: s
     return "\n".join(out) + "\n"
 
 
-def calendar_part(meeting: Meeting, info: GroupInfo, ctx: feeds.FeedContext) -> bytes:
+def calendar_part(meeting: Meeting, info: GroupInfo, ctx: vevent.FeedContext) -> bytes:
     """The meeting as a one-event calendar, with the feed's own VEVENT."""
     header = feeds.FeedHeader(
-        name=feeds.meeting_summary(meeting, info),
+        name=vevent.meeting_summary(meeting, info),
         description=f"One U4SSC e-meeting of {info.label}.",
         source_url=f"{ctx.base_url}/meetings/{meeting.uid}.ics",
-        page_url=feeds.meeting_page_url(ctx.base_url, info.slug, meeting.uid),
+        page_url=links.meeting_page_url(ctx.base_url, info.slug, meeting.uid),
     )
-    event = feeds.render_event(meeting, info, ctx)
+    event = vevent.render_event(meeting, info, ctx)
     return feeds.render_calendar(header, ctx, feeds.zones_needed([meeting]), [event])
 
 
@@ -154,7 +140,7 @@ def message_id_header(message_id: str, domain: str) -> str:
 def build(
     meeting: Meeting,
     info: GroupInfo,
-    ctx: feeds.FeedContext,
+    ctx: vevent.FeedContext,
     kind: str,
     *,
     message_id: str,

@@ -16,7 +16,7 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 from sqlmodel import Session, col, select
 
-from app import announce, crud, feeds
+from app import announce, crud, links
 from app.models import Change
 
 MAX_ENTRIES = 100
@@ -83,7 +83,7 @@ def _meeting_entry(
     info = by_slug.get(slug)
     label = info.label if info else slug
     what = label + (f": {now['title']}" if now.get("title") else "")
-    link = feeds.meeting_page_url(base, slug, change.key)
+    link = links.meeting_page_url(base, slug, change.key)
     kind = announce.kind_of(change.action, change.before, change.after)
     if change.action == "purge" or kind == announce.UPDATED:
         return None

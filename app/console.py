@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app import crud, geneva, notify
+from app import crud, notify, validation, zones
 from app.config import Settings
 from app.models import (
     GroupUpdate,
@@ -89,10 +89,10 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
         loc = [str(part) for part in error.get("loc", ())]
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        name, sep, rest = message.partition(": ")
-        if not loc and sep and name.replace("_", "").isalpha():
-            loc, message = [name], rest
+        message = validation.message(error)
+        named = validation.named_field(message)
+        if not loc and named is not None:
+            loc, message = [named[0]], named[1]
         errors.setdefault(loc[0] if loc else "form", message)
     return errors
 
@@ -148,14 +148,14 @@ def empty_meeting_form(group: str = "") -> dict[str, str]:
     return {
         **dict.fromkeys(MEETING_FIELDS, ""),
         "group": group,
-        "timezone": geneva.GENEVA,
+        "timezone": zones.GENEVA,
         "status": MeetingStatus.confirmed.value,
     }
 
 
 def _meeting_values(form: Form) -> dict[str, Any]:
     values = _blank_is_none(form, MEETING_FIELDS)
-    values["timezone"] = values["timezone"] or geneva.GENEVA
+    values["timezone"] = values["timezone"] or zones.GENEVA
     values["status"] = values["status"] or MeetingStatus.confirmed.value
     if values["description"] is not None:
         values["description"] = form.get("description", "")
@@ -187,6 +187,36 @@ def create_meeting(
     return Outcome(key=meeting.uid)
 
 
+def _saved(
+    session: Session,
+    form: Form,
+    key: str,
+    save: Callable[[], None],
+    current: Callable[[], tuple[int, dict[str, Any]]],
+) -> Outcome:
+    """Run `save`; a form error, a wrong value or a conflict becomes what the page shows."""
+    try:
+        save()
+    except ValidationError as exc:
+        return Outcome(errors=_errors(exc))
+    except crud.Invalid as exc:
+        session.rollback()
+        return Outcome(errors={exc.field: exc.message})
+    except crud.PreconditionFailed:
+        session.rollback()
+        return _conflict(form, *current())
+    return Outcome(key=key)
+
+
+def _conflict(form: Form, version: int, snapshot: dict[str, Any]) -> Outcome:
+    """Someone saved since the form was opened: what differs, and the version to retry from."""
+    return Outcome(
+        conflict=_differences(form.get("opened"), snapshot),
+        current_version=version,
+        current_snapshot=snapshot_text(snapshot),
+    )
+
+
 def update_meeting(
     session: Session, uid: str, form: Form, actor: str, settings: Settings, base_url: str
 ) -> Outcome:
@@ -196,24 +226,22 @@ def update_meeting(
     if refused:
         return refused
     version = form_version(form)
-    try:
+
+    def save() -> None:
         patch = MeetingUpdate.model_validate(_sent(form, _meeting_values(form)))
         crud.update_meeting(session, uid, patch, actor, crud.meeting_etag(meeting, version))
-    except ValidationError as exc:
-        return Outcome(errors=_errors(exc))
-    except crud.Invalid as exc:
-        session.rollback()
-        return Outcome(errors={exc.field: exc.message})
-    except crud.PreconditionFailed:
-        session.rollback()
+
+    return _saved(session, form, uid, save, _meeting_now(session, uid))
+
+
+def _meeting_now(session: Session, uid: str) -> Callable[[], tuple[int, dict[str, Any]]]:
+    """The meeting's version and snapshot as stored now, for a conflict page."""
+
+    def current() -> tuple[int, dict[str, Any]]:
         now = crud.get_meeting(session, uid)
-        snapshot = crud.meeting_snapshot(session, now)
-        return Outcome(
-            conflict=_differences(form.get("opened"), snapshot),
-            current_version=now.version,
-            current_snapshot=snapshot_text(snapshot),
-        )
-    return Outcome(key=uid)
+        return now.version, crud.meeting_snapshot(session, now)
+
+    return current
 
 
 def form_version(form: Form) -> int:
@@ -231,18 +259,11 @@ def cancel_meeting(
     refused = _notifying(session, settings, base_url, wants_announcement(form))
     if refused:
         return refused
-    try:
+
+    def save() -> None:
         crud.cancel_meeting(session, uid, actor, crud.meeting_etag(meeting, form_version(form)))
-    except crud.PreconditionFailed:
-        session.rollback()
-        now = crud.get_meeting(session, uid)
-        snapshot = crud.meeting_snapshot(session, now)
-        return Outcome(
-            conflict=_differences(form.get("opened"), snapshot),
-            current_version=now.version,
-            current_snapshot=snapshot_text(snapshot),
-        )
-    return Outcome(key=uid)
+
+    return _saved(session, form, uid, save, _meeting_now(session, uid))
 
 
 # --- groups ------------------------------------------------------------------------------------
@@ -294,21 +315,13 @@ def update_group(
 ) -> Outcome:
     group = crud.get_group(session, slug)
     _notifying(session, settings, base_url)  # webhooks hear of it; never refuses
-    try:
+
+    def save() -> None:
         patch = GroupUpdate.model_validate(_group_values(form))
         crud.update_group(session, slug, patch, actor, crud.group_etag(group, form_version(form)))
-    except ValidationError as exc:
-        return Outcome(errors=_errors(exc))
-    except crud.Invalid as exc:
-        session.rollback()
-        return Outcome(errors={exc.field: exc.message})
-    except crud.PreconditionFailed:
-        session.rollback()
+
+    def current() -> tuple[int, dict[str, Any]]:
         now = crud.get_group(session, slug)
-        snapshot = crud.group_snapshot(session, now)
-        return Outcome(
-            conflict=_differences(form.get("opened"), snapshot),
-            current_version=now.version,
-            current_snapshot=snapshot_text(snapshot),
-        )
-    return Outcome(key=slug)
+        return now.version, crud.group_snapshot(session, now)
+
+    return _saved(session, form, slug, save, current)

@@ -1,13 +1,12 @@
-"""The engine, the sessions routes receive, and the data revision every process agrees on."""
+"""The engine, the write session, and the data revision every process agrees on (no HTTP here)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
@@ -60,19 +59,6 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
     return engine
 
 
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-EngineDep = Annotated[Engine, Depends(_engine)]
-
-
-def read_session(engine: EngineDep) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session
-
-
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction holds the write lock from its first statement; commits on
@@ -86,18 +72,6 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-def _write_session_dependency(engine: EngineDep) -> Iterator[Session]:
-    with write_session(engine) as session:
-        yield session
-
-
-# scope="function": the session closes (and its connection returns to the pool, a write
-# commits) as soon as the route returns, before the answer is sent to a client that may be
-# slow to read it.
-SessionDep = Annotated[Session, Depends(read_session, scope="function")]
-WriteSessionDep = Annotated[Session, Depends(_write_session_dependency, scope="function")]
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -28,9 +28,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.api.deps import MAX_LIST_PARAMS, base_url, feed_context
 from app.api.feeds import feed_answer
 from app.config import Settings
-from app.feeds import FeedContext
+from app.feed_selection import FeedSelection, cutoff_date
 from app.middleware import CORS_EXPOSE, SECURITY_HEADERS
-from app.publishing import FeedSelection, FeedService, cutoff_date
+from app.publishing import FeedService
+from app.vevent import FeedContext
 
 _ALARM = re.compile(r"[0-9]{1,4}")
 _CORS_AND_SECURITY = (

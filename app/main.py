@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from typing import Any
 
 from anyio import to_thread
@@ -16,7 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import accounts, crud, middleware, observability, outbox, seeding
+from app import accounts, crud, middleware, observability, outbox, seeding, validation
 from app.admission import Admission
 from app.api import admin, changefeed, changes, feeds, groups, health, meetings, pages, signin
 from app.config import Settings, get_settings
@@ -25,7 +26,8 @@ from app.fastpath import FeedFastPath
 from app.hosts import HostGuard
 from app.limits import AuthLimiter, TooManyFailures
 from app.migrate import prepare
-from app.publishing import FeedService, RevisionWatcher
+from app.publishing import FeedService
+from app.revisions import RevisionWatcher
 from app.sender import Sender
 
 log = logging.getLogger("u4ssc")
@@ -42,10 +44,10 @@ def _clean_errors(errors: Any) -> list[dict[str, Any]]:
     cleaned = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
-        msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        field, sep, rest = msg.partition(": ")
-        if sep and loc in (["body"], []) and field.replace("_", "").isalpha():
-            loc, msg = ["body", field], rest
+        msg = validation.message(error)
+        named = validation.named_field(msg)
+        if named is not None and loc in (["body"], []):
+            loc, msg = ["body", named[0]], named[1]
         cleaned.append({"loc": loc, "msg": msg, "type": str(error.get("type", "value_error"))})
     return cleaned
 
@@ -105,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="U4SSC meeting calendar",
-        version="1.0.0",
+        version=metadata.version("u4ssc-calendar"),  # pyproject's, the one version
         description=DESCRIPTION,
         lifespan=lifespan,
         # Served by pages.read_docs from local files: the default UI loads them from a CDN.
@@ -131,12 +133,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=list(middleware.CORS_EXPOSE),
         max_age=86400,
     )
-    # Outermost: an oversized body is refused before any other work is done.
+    # The guard: inside the metrics, fast path, admission and host layers added below, but
+    # before routing, so an oversized body is refused before any route or store work.
     middleware.install(app, settings)
     for module in (health, groups, meetings, changes, changefeed, feeds, pages, signin, admin):
         app.include_router(module.router, responses=middleware.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
-    # Outermost but one: counts and logs every answer, refusals included.
+    # Around the guard and the routes: counts and logs every answer, refusals included.
     observability.install(app, settings.log_format)
     app.state.metrics.registry.register(outbox.OutboxCollector(engine, sender.stats))
     # Outside even that: a poll of a cached feed is answered here, with the same headers and

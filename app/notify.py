@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from app import announce, crud, feeds, mailer, outbox, webhooks
+from app import announce, crud, mailer, outbox, vevent, webhooks
 from app.config import Settings
 from app.models import Change, Meeting, Webhook
 from app.public import group_public, meeting_public
@@ -31,9 +31,9 @@ class Context:
     announce: bool = False
 
     @property
-    def feed(self) -> feeds.FeedContext:
+    def feed(self) -> vevent.FeedContext:
         # The same context the feed routes render with: the same event text.
-        return feeds.FeedContext(
+        return vevent.FeedContext(
             base_url=self.base_url,
             uid_domain=self.settings.uid_domain,
             organizer_email=self.settings.organizer_email,

@@ -43,10 +43,10 @@ class FeedCollector(Collector):
             family = CounterMetricFamily(name, help_text)
             family.add_metric([], float(getattr(owner, attribute, 0) or 0))
             yield family
-        cached = getattr(service, "_feeds", None)
-        if cached is not None:
+        entries = getattr(service, "entries", None)
+        if entries is not None:
             gauge = GaugeMetricFamily("u4ssc_feed_cache_entries", "Rendered feeds held in memory.")
-            gauge.add_metric([], float(len(cached)))
+            gauge.add_metric([], float(entries))
             yield gauge
 
 
@@ -93,10 +93,10 @@ class Metrics:
 def configure_json_logs() -> logging.Logger:
     """The access logger: one JSON object per line on standard output."""
     logger = logging.getLogger(ACCESS_LOGGER)
-    if not any(getattr(h, "_u4ssc_json", False) for h in logger.handlers):
+    if not any(getattr(h, "u4ssc_json", False) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))
-        handler._u4ssc_json = True  # type: ignore[attr-defined]
+        handler.u4ssc_json = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from app import geneva
-from app.crud import GroupInfo
-from app.feeds import default_title, meeting_page_url
-from app.models import GroupPublic, Meeting, MeetingPublic
-from app.publishing import feed_url, webcal
+from app import zones
+from app.links import feed_url, meeting_page_url, webcal
+from app.models import GROUP_FIELDS, GroupPublic, Meeting, MeetingPublic
+from app.readmodel import GroupInfo
+from app.vevent import default_title
 
 
 def group_public(info: GroupInfo, base_url: str) -> GroupPublic:
     g = info.group
     url = feed_url(base_url, (g.slug,))
+    stored = {name: getattr(g, name) for name in GROUP_FIELDS if name not in ("parent", "leaders")}
     return GroupPublic(
-        slug=g.slug,
-        kind=g.kind,
-        code=g.code,
-        name=g.name,
-        short_name=g.short_name,
+        **stored,
         parent=info.parent.slug if info.parent else None,
-        status=g.status,
-        status_note=g.status_note,
         leaders=list(info.leaders),
-        secretariat=g.secretariat,
-        timeline=g.timeline,
-        expected_publication=g.expected_publication,
-        scope=g.scope,
-        notes=list(g.notes),
-        publications=list(g.publications),
         working_groups=list(info.children),
         updated_at=g.updated_at,
         feed_url=url,
@@ -41,8 +30,8 @@ def meeting_public(meeting: Meeting, info: GroupInfo, base_url: str) -> MeetingP
     if timed and meeting.start_utc is not None and meeting.end_utc is not None:
         # The instants were derived on write; reading the zone from them is cheaper than
         # localizing the wall clock again.
-        start = geneva.local(meeting.start_utc, meeting.timezone)
-        end = geneva.local(meeting.end_utc, meeting.timezone)
+        start = zones.local(meeting.start_utc, meeting.timezone)
+        end = zones.local(meeting.end_utc, meeting.timezone)
     url = f"{base_url}/meetings/{meeting.uid}.ics"
     return MeetingPublic(
         uid=meeting.uid,

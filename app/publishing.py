@@ -1,40 +1,30 @@
-"""Feeds as served: which meetings a feed holds, its bytes, gzip, ETag and Last-Modified,
-cached per feed and data revision so that polling costs one revision check."""
+"""The feed service: each feed's bytes, gzip, ETag and Last-Modified, cached per selection and
+data revision so that polling costs one revision check; single flight after a write."""
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
 import hashlib
-import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from functools import cached_property
 from typing import Any, cast
 
 from sqlalchemy import select as sql_select
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import crud, feeds
-from app.db import REVISION_SQL, current_revision
+from app import feeds, readmodel
+from app.db import current_revision
+from app.event_cache import EventCache
+from app.feed_selection import FeedSelection, cutoff_date, select_feed
 from app.models import Meeting
-
-ALL_CALENDAR_NAME = "U4SSC meetings"
-
-
-@dataclass(frozen=True)
-class FeedSelection:
-    """Which feed: every meeting, some groups (with their working groups), or one meeting."""
-
-    groups: tuple[str, ...] = ()
-    uid: str | None = None
-    alarm: int | None = None
-    hide_cancelled: bool = False
+from app.readmodel import GroupInfo
+from app.revisions import RevisionWatcher
+from app.vevent import FeedContext
 
 
 @dataclass(frozen=True)
@@ -70,63 +60,7 @@ class RenderedFeed:
         return len(self.body) + len(self.body) // 5
 
 
-class RevisionWatcher:
-    """The data revision as cheaply as the store allows.
-
-    On an SQLite file each thread keeps one read connection and asks `PRAGMA data_version`,
-    which changes only when another connection (of any process) commits; the revision row is
-    read again only then. Elsewhere (PostgreSQL, in-memory SQLite) it is one small query.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        database = engine.url.database
-        plain_file = (
-            engine.dialect.name == "sqlite"
-            and bool(database)
-            and database != ":memory:"
-            and not str(database).startswith("file:")
-            and not engine.url.query
-        )
-        self._path = str(database) if plain_file else None
-        self._local = threading.local()
-
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    @property
-    def cheap(self) -> bool:
-        """True when a check costs no round trip, so it may run on the event loop."""
-        return self._path is not None
-
-    def current(self) -> int:
-        if self._path is None:
-            with self._engine.connect() as shared:
-                return int(shared.execute(text(REVISION_SQL)).scalar() or 0)
-        state: list[int] | None = getattr(self._local, "state", None)
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None or state is None:
-            connection = sqlite3.connect(
-                self._path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            state = [-1, 0]
-            self._local.connection, self._local.state = connection, state
-        # Read data_version first: a commit between the two reads is seen again next time.
-        version = connection.execute("PRAGMA data_version").fetchone()[0]
-        if version != state[0]:
-            row = connection.execute(REVISION_SQL).fetchone()
-            state[0], state[1] = version, int(row[0] or 0) if row else 0
-        return state[1]
-
-
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-
-
-def cutoff_date(retention_days: int, today: dt.date | None = None) -> dt.date:
-    """The first Geneva date whose cancelled meetings still show in feeds."""
-    today = today or dt.datetime.now(dt.UTC).date()
-    return today - dt.timedelta(days=retention_days)
 
 
 @dataclass
@@ -140,7 +74,7 @@ class FeedService:
     max_feeds: int = 512
     max_bytes: int = 256 * 1024 * 1024
     revisions: RevisionWatcher | None = None
-    events: feeds.EventCache = field(default_factory=feeds.EventCache)
+    events: EventCache = field(default_factory=EventCache)
     renders: int = 0
     hits: int = 0
     _feeds: OrderedDict[tuple[object, ...], RenderedFeed] = field(default_factory=OrderedDict)
@@ -148,14 +82,14 @@ class FeedService:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _inflight: dict[tuple[object, ...], threading.Lock] = field(default_factory=dict)
     _known: set[FeedSelection] = field(default_factory=set)
-    _groups: tuple[int, dict[int, crud.GroupInfo]] | None = None
+    _groups: tuple[int, dict[int, GroupInfo]] | None = None
     _groups_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def feed(
         self,
         session: Session,
         selection: FeedSelection,
-        ctx: feeds.FeedContext,
+        ctx: FeedContext,
         retention_days: int,
         today: dt.date | None = None,
     ) -> RenderedFeed:
@@ -185,7 +119,7 @@ class FeedService:
     def cached(
         self,
         selection: FeedSelection,
-        ctx: feeds.FeedContext,
+        ctx: FeedContext,
         cutoff: dt.date,
         revision: int,
     ) -> RenderedFeed | None:
@@ -201,14 +135,14 @@ class FeedService:
                 self.hits += 1
         return cached
 
-    def groups(self, session: Session) -> dict[int, crud.GroupInfo]:
+    def groups(self, session: Session) -> dict[int, GroupInfo]:
         """Every group with parent, leaders and working groups, loaded once per data revision
         (groups change only through writes; single flight) on the caller's own connection:
         a request never asks the pool for a second one. The objects are loaded in a session
         of their own on that connection and detached, so no caller's commit can expire them.
         A write session sees its own uncommitted changes: it gets an index of its own."""
         if self.revisions is None or session.info.get("writes"):
-            return crud.group_index(session)
+            return readmodel.group_index(session)
         watcher = self.revisions
         revision = watcher.current() if watcher.cheap else current_revision(session)
         cached = self._groups
@@ -219,9 +153,14 @@ class FeedService:
             if cached is not None and cached[0] == revision:
                 return cached[1]
             with Session(bind=session.connection()) as own:
-                index = crud.group_index(own)
+                index = readmodel.group_index(own)
             self._groups = (revision, index)
         return index
+
+    @property
+    def entries(self) -> int:
+        """How many rendered feeds this process holds."""
+        return len(self._feeds)
 
     def known(self, selection: FeedSelection) -> bool:
         """Whether the routes validated this selection before. Groups are never deleted, so
@@ -229,7 +168,7 @@ class FeedService:
         return selection.uid is None and selection in self._known
 
     def refresh(
-        self, engine: Engine, selection: FeedSelection, ctx: feeds.FeedContext, retention: int
+        self, engine: Engine, selection: FeedSelection, ctx: FeedContext, retention: int
     ) -> RenderedFeed:
         """Render a known feed at the current revision (single flight, as `feed`)."""
         with Session(engine) as session:
@@ -262,11 +201,11 @@ class FeedService:
         self,
         session: Session,
         selection: FeedSelection,
-        ctx: feeds.FeedContext,
+        ctx: FeedContext,
         cutoff: dt.date,
     ) -> RenderedFeed:
         index = self.groups(session)
-        rows, header, filename = _select(session, index, selection, ctx, cutoff)
+        rows, header, filename = select_feed(session, index, selection, ctx, cutoff)
         alarm = selection.alarm
         texts = [self.events.peek(row, index[row.group_id], ctx, alarm) for row in rows]
         # Whole meetings are loaded only for the events not cached at their version.
@@ -297,92 +236,7 @@ class FeedService:
         )
 
 
-# What a feed needs of each meeting to find its cached event text, order it and date it.
-_LIGHT: tuple[Any, ...] = (
-    Meeting.id,
-    Meeting.uid,
-    Meeting.group_id,
-    Meeting.version,
-    Meeting.sequence,
-    Meeting.updated_at,
-    Meeting.date,
-    Meeting.start_time,
-    Meeting.timezone,
-)
-
-
 def _gzip_level(size: int) -> int:
     """Best compression for feeds as small as most are; a faster level keeps a multi-megabyte
     feed's re-render short (the ratio of level 6 is within a few percent of 9 on .ics text)."""
     return 9 if size < 1_000_000 else 6
-
-
-def _select(
-    session: Session,
-    index: dict[int, crud.GroupInfo],
-    selection: FeedSelection,
-    ctx: feeds.FeedContext,
-    cutoff: dt.date,
-) -> tuple[Sequence[Any], feeds.FeedHeader, str]:
-    base = ctx.base_url
-    if selection.uid is not None:
-        meeting = crud.get_meeting(session, selection.uid)
-        info = index[meeting.group_id]
-        header = feeds.FeedHeader(
-            name=feeds.meeting_summary(meeting, info),
-            description=f"One U4SSC e-meeting of {info.label}.",
-            source_url=f"{base}/meetings/{meeting.uid}.ics",
-            page_url=feeds.meeting_page_url(base, info.slug, meeting.uid),
-        )
-        return [meeting], header, f"{meeting.uid}.ics"
-    query = crud.MeetingQuery(
-        group_ids=crud.group_ids_covering(session, selection.groups) if selection.groups else None,
-        statuses=("confirmed", "tentative") if selection.hide_cancelled else (),
-        visible_cancelled_from=cutoff,
-    )
-    statement = (
-        sql_select(*_LIGHT).where(*crud._meeting_filter(query)).order_by(*crud.MEETING_ORDER)
-    )
-    meetings = session.execute(statement).all()
-    by_slug = {info.slug: info for info in index.values()}
-    chosen = [by_slug[slug] for slug in dict.fromkeys(selection.groups)]
-    if not chosen:
-        name = ALL_CALENDAR_NAME
-        description = (
-            "Every e-meeting of the U4SSC (United for Smart Sustainable Cities) thematic and "
-            "working groups. Times are Geneva time; your calendar shows them in yours."
-        )
-        page, filename = f"{base}/", "u4ssc.ics"
-    else:
-        name = "U4SSC: " + " + ".join(calendar_label(info) for info in chosen)
-        description = (
-            "U4SSC e-meetings of " + "; ".join(info.group.name for info in chosen) + ". "
-            "Times are Geneva time; your calendar shows them in yours."
-        )
-        page = f"{base}/groups/{chosen[0].slug}" if len(chosen) == 1 else f"{base}/"
-        filename = "u4ssc-" + "-".join(info.slug for info in chosen)[:150] + ".ics"
-    header = feeds.FeedHeader(
-        name=name,
-        description=description,
-        source_url=feed_url(base, selection.groups),
-        page_url=page,
-    )
-    return meetings, header, filename
-
-
-def calendar_label(info: crud.GroupInfo) -> str:
-    """ "Autonomous Cities (WG2)" for a working group, the name for a thematic group."""
-    if info.group.code:
-        return f"{info.group.name} ({info.group.code})"
-    return info.group.short_name or info.group.name
-
-
-def feed_url(base: str, groups: tuple[str, ...] = ()) -> str:
-    if len(groups) == 1:
-        return f"{base}/groups/{groups[0]}/calendar.ics"
-    query = "&".join(f"group={slug}" for slug in groups)
-    return f"{base}/calendar.ics" + (f"?{query}" if query else "")
-
-
-def webcal(url: str) -> str:
-    return "webcal://" + url.split("://", 1)[1]

@@ -17,9 +17,12 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from sqlmodel import Session, col, select
 
-from app import crud, geneva
+from app import crud, zones
 from app.models import (
+    GROUP_DESCRIPTIVE_FIELDS,
+    Code,
     Group,
+    GroupBase,
     GroupCreate,
     GroupKind,
     GroupStatus,
@@ -57,7 +60,7 @@ class SeedMeeting(BaseModel):
     date: dt.date
     start_time: Clock = None
     end_time: Clock = None
-    timezone: str = geneva.GENEVA
+    timezone: str = zones.GENEVA
     status: MeetingStatus = MeetingStatus.confirmed
     title: ShortText | None = None
     description: LongText | None = None
@@ -68,29 +71,24 @@ class SeedMeeting(BaseModel):
     updated_at: dt.datetime | None = None
 
 
-class SeedGroupFields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SeedGroupFields(GroupBase):
+    """A group as the seed file writes it: the family's fields, lists empty when left out."""
+
     slug: Slug
     name: ShortText
-    short_name: ShortText | None = None
     status: GroupStatus
-    status_note: ShortText | None = None
-    secretariat: ShortText | None = None
-    leaders: list[Leader] = []
-    timeline: ShortText | None = None
-    expected_publication: ShortText | None = None
-    scope: LongText | None = None
-    notes: list[LongText] = []
-    publications: list[ShortText] = []
-    meetings: list[SeedMeeting] = []
+    leaders: list[Leader] = Field(default_factory=list)
+    notes: list[LongText] = Field(default_factory=list)
+    publications: list[ShortText] = Field(default_factory=list)
+    meetings: list[SeedMeeting] = Field(default_factory=list)
 
 
 class SeedWorkingGroup(SeedGroupFields):
-    code: Annotated[str, Field(pattern=r"^WG[1-9][0-9]?$")]
+    code: Code
 
 
 class SeedThematicGroup(SeedGroupFields):
-    working_groups: list[SeedWorkingGroup] = []
+    working_groups: list[SeedWorkingGroup] = Field(default_factory=list)
 
 
 class SeedFile(BaseModel):
@@ -148,21 +146,6 @@ def _groups(seed: SeedFile) -> list[SeedGroupFields]:
     return found
 
 
-_GROUP_FIELDS = (
-    "name",
-    "short_name",
-    "status",
-    "status_note",
-    "secretariat",
-    "leaders",
-    "timeline",
-    "expected_publication",
-    "scope",
-    "notes",
-    "publications",
-)
-
-
 def sync(session: Session, seed: SeedFile, *, dry_run: bool = False) -> list[str]:
     """Make the store say what `seed` says; returns one line per change. All or nothing."""
     report: list[str] = []
@@ -193,7 +176,7 @@ def _sync_group(
     position: int,
     report: list[str],
 ) -> None:
-    fields = {name: getattr(entry, name) for name in _GROUP_FIELDS}
+    fields = {name: getattr(entry, name) for name in GROUP_DESCRIPTIVE_FIELDS}
     existing = session.exec(select(Group).where(Group.slug == entry.slug)).first()
     if existing is None:
         kind = GroupKind.working if parent else GroupKind.thematic
@@ -238,7 +221,7 @@ def _sync_meeting(session: Session, group: str, entry: SeedMeeting, report: list
         return
     existing.from_seed = True
     before = existing.sequence
-    crud._change_meeting(session, existing, fields, SEED_ACTOR, "seed", commit=False)
+    crud.change_meeting(session, existing, fields, SEED_ACTOR, "seed", commit=False)
     if existing.sequence != before:
         report.append(f"update meeting {entry.uid}")
 
@@ -290,18 +273,15 @@ def export(session: Session) -> dict[str, Any]:
         entry: dict[str, Any] = {"slug": g.slug}
         if g.code:
             entry["code"] = g.code
+        for name in GROUP_DESCRIPTIVE_FIELDS:
+            if name == "leaders":
+                entry[name] = [leader.model_dump() for leader in info.leaders]
+            elif name in ("notes", "publications"):
+                entry[name] = list(getattr(g, name))
+            else:
+                value = getattr(g, name)
+                entry[name] = str(value) if name == "status" else value
         entry |= {
-            "name": g.name,
-            "short_name": g.short_name,
-            "status": str(g.status),
-            "status_note": g.status_note,
-            "secretariat": g.secretariat,
-            "leaders": [leader.model_dump() for leader in info.leaders],
-            "timeline": g.timeline,
-            "expected_publication": g.expected_publication,
-            "scope": g.scope,
-            "notes": list(g.notes),
-            "publications": list(g.publications),
             "meetings": [_meeting_entry(m) for m in meetings.get(g.id or 0, [])],
         }
         return entry
@@ -324,7 +304,7 @@ def _meeting_entry(meeting: Meeting) -> dict[str, Any]:
     if meeting.start_time and meeting.end_time:
         entry["start_time"] = meeting.start_time.strftime("%H:%M")
         entry["end_time"] = meeting.end_time.strftime("%H:%M")
-    if meeting.timezone != geneva.GENEVA:
+    if meeting.timezone != zones.GENEVA:
         entry["timezone"] = meeting.timezone
     entry["status"] = str(meeting.status)
     for name in ("title", "description", "join_url"):

@@ -23,6 +23,7 @@ import httpx
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from app import validation
 from app.crud import Invalid, NotFound, get_group
 from app.models import Webhook, WebhookCreate
 
@@ -53,7 +54,7 @@ def add(session: Session, url: str, groups: Iterable[str] = ()) -> tuple[Webhook
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "url"
-        raise Invalid(field, str(first["msg"]).removeprefix("Value error, ")) from None
+        raise Invalid(field, validation.message(first)) from None
     for slug in data.groups:
         try:
             get_group(session, slug)

@@ -46,7 +46,7 @@ def seed(path: Path, n: int) -> None:
     from sqlalchemy import delete, insert, select, text
     from sqlmodel import Session
 
-    from app import geneva
+    from app import zones
     from app.config import Settings
     from app.db import make_engine
     from app.migrate import prepare
@@ -67,8 +67,8 @@ def seed(path: Path, n: int) -> None:
             gid, slug = groups[i % len(groups)]
             day = dt.date(2023, 1, 2) + dt.timedelta(days=(i * 7) % 1800)
             start, end = slots[i % 10 % 3] if i % 10 < 3 else slots[i % 2]
-            start_utc = geneva.to_utc(day, start) if start else None
-            end_utc = geneva.to_utc(day, end) if end else None
+            start_utc = zones.to_utc(day, start) if start else None
+            end_utc = zones.to_utc(day, end) if end else None
             status = ("confirmed", "tentative", "cancelled")[0 if i % 13 else 1 + i % 2]
             rows.append(
                 {
@@ -79,8 +79,8 @@ def seed(path: Path, n: int) -> None:
                     "date": day,
                     "start_time": start,
                     "end_time": end,
-                    "timezone": geneva.GENEVA,
-                    "geneva_date": geneva.local_date(start_utc) if start_utc else day,
+                    "timezone": zones.GENEVA,
+                    "geneva_date": zones.local_date(start_utc) if start_utc else day,
                     "start_utc": start_utc,
                     "end_utc": end_utc,
                     "sequence": i % 3,
@@ -107,9 +107,10 @@ def render_cost(path: Path) -> dict[str, Any]:
 
     from app import crud
     from app.db import make_engine, write_session
-    from app.feeds import FeedContext
+    from app.feed_selection import FeedSelection
     from app.models import Meeting, MeetingUpdate
-    from app.publishing import FeedSelection, FeedService
+    from app.publishing import FeedService
+    from app.vevent import FeedContext
 
     engine = make_engine(f"sqlite:///{path}")
     ctx = FeedContext("http://127.0.0.1", "u4ssc.itu.int", "u4ssc@itu.int", dt.timedelta(hours=6))

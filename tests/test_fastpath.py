@@ -17,9 +17,10 @@ from sqlmodel import Session, select
 from app import crud
 from app.config import Settings
 from app.fastpath import FeedFastPath, parse_selection
+from app.feed_selection import FeedSelection
 from app.main import create_app
 from app.models import Meeting, MeetingCreate, MeetingUpdate
-from app.publishing import FeedSelection, FeedService
+from app.publishing import FeedService
 from tests.conftest import AUTH
 from tests.utils.errors import assert_error
 

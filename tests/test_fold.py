@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.feeds import escape_text, fold
+from app.ical import escape_text, fold
 
 
 @settings(max_examples=300, derandomize=True)

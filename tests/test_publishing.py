@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.api.deps import feed_context
-from app.publishing import FeedSelection, FeedService
+from app.feed_selection import FeedSelection
+from app.publishing import FeedService
 from tests.conftest import AUTH
 
 

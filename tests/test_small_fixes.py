@@ -16,8 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app import crud
-from app.feeds import EventCache, FeedContext
+from app.event_cache import EventCache
 from app.models import Meeting
+from app.vevent import FeedContext
 from tests.conftest import AUTH, BASE_URL
 
 

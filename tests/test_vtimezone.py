@@ -15,7 +15,7 @@ from ical.calendar_stream import IcsCalendarStream
 from ical.timezone import IcsTimezoneInfo
 from icalendar.timezone.tzp import TZP
 
-from app import geneva
+from app import vtimezone, zones
 
 HOUR = dt.timedelta(hours=1)
 FIRST = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
@@ -39,7 +39,7 @@ def tzdata_zone(name: str) -> ZoneInfo:
 
 def vtimezone_document(name: str, from_year: int) -> str:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"]
-    lines += geneva.vtimezone_lines(name, from_year)
+    lines += vtimezone.vtimezone_lines(name, from_year)
     lines.append("END:VCALENDAR")
     return "\r\n".join(lines) + "\r\n"
 
@@ -126,7 +126,7 @@ def test_other_parsers_read_the_vtimezone_like_tzdata(name: str, engine: str) ->
 
 def test_geneva_vtimezone_is_two_open_ended_rules() -> None:
     """Europe/Zurich as every client expects it: the EU rule since 1996, no RDATE lists."""
-    lines = geneva.vtimezone_lines(geneva.GENEVA, 2023)
+    lines = vtimezone.vtimezone_lines(zones.GENEVA, 2023)
     assert lines == (
         "BEGIN:VTIMEZONE",
         "TZID:Europe/Zurich",
@@ -150,8 +150,8 @@ def test_geneva_vtimezone_is_two_open_ended_rules() -> None:
 
 @pytest.mark.parametrize("from_year", [2020, 2023, 2024, 2030])
 def test_vtimezone_from_any_year_is_right_from_that_year(from_year: int) -> None:
-    reference = tzdata_zone(geneva.GENEVA)
-    zone = icalendar_zone(vtimezone_document(geneva.GENEVA, from_year))
+    reference = tzdata_zone(zones.GENEVA)
+    zone = icalendar_zone(vtimezone_document(zones.GENEVA, from_year))
     start = dt.datetime(from_year, 1, 1, tzinfo=dt.UTC)
     instants = [i for i in near_transitions(reference) if i >= start]
     assert offsets_differing(zone, reference, instants) == []
@@ -195,8 +195,8 @@ def test_rule_ending_east_of_greenwich_keeps_its_last_onset_in_dateutil() -> Non
     ],
 )
 def test_geneva_wall_clock_to_utc(day: dt.date, clock: dt.time, utc: dt.datetime) -> None:
-    assert geneva.to_utc(day, clock) == utc
-    assert geneva.local(utc).replace(tzinfo=None) == dt.datetime.combine(day, clock)
+    assert zones.to_utc(day, clock) == utc
+    assert zones.local(utc).replace(tzinfo=None) == dt.datetime.combine(day, clock)
 
 
 @pytest.mark.parametrize(
@@ -207,8 +207,8 @@ def test_geneva_wall_clock_to_utc(day: dt.date, clock: dt.time, utc: dt.datetime
     ],
 )
 def test_wall_clock_in_a_transition_is_refused(day: dt.date, clock: dt.time, words: str) -> None:
-    with pytest.raises(geneva.WallClockError, match=words):
-        geneva.to_utc(day, clock)
+    with pytest.raises(zones.WallClockError, match=words):
+        zones.to_utc(day, clock)
 
 
 @pytest.mark.parametrize("name", ["Pacific/Palau", "Pacific/Kiritimati", "Asia/Tokyo"])

@@ -9,24 +9,23 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import accounts, console, console_views, crud, feeds, geneva, mailer
-from app.api.deps import BaseUrlDep, FeedServiceDep, SettingsDep
+from app import accounts, console, console_views, crud, mailer, vevent, zones
+from app.api.deps import BaseUrlDep, FeedServiceDep, SettingsDep, WriteSessionDep
 from app.api.pages import meeting_view
 from app.api.signin import PostedDep, SignedInDep, console_page
 from app.config import Settings
-from app.db import WriteSessionDep
 from app.models import GroupStatus, MeetingStatus
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 
-TIME_ZONES = (geneva.GENEVA, "UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo")
+TIME_ZONES = (zones.GENEVA, "UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo")
 
 
 # --- pages -------------------------------------------------------------------------------------
 
 
 def _today() -> dt.date:
-    return geneva.local_date(dt.datetime.now(dt.UTC))
+    return zones.local_date(dt.datetime.now(dt.UTC))
 
 
 @router.get("", response_class=HTMLResponse)
@@ -94,7 +93,7 @@ def _meeting_page(
             or console.snapshot_text(crud.meeting_snapshot(session, meeting))
         )
         context["preview"] = meeting_view(meeting, info, base)
-        context["summary"] = feeds.meeting_summary(meeting, info)
+        context["summary"] = vevent.meeting_summary(meeting, info)
         context["last_change"] = console_views.last_change_of(session, uid)
     code = 200
     if outcome and outcome.errors:

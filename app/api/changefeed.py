@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 
 from fastapi import APIRouter, Request, Response
 
-from app import changefeed, crud
-from app.api.deps import BaseUrlDep, SettingsDep
-from app.db import SessionDep
+from app import changefeed, conditional, crud
+from app.api.deps import BaseUrlDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["feeds"])
 
@@ -31,17 +30,13 @@ def _answer(request: Request, feed: changefeed.AtomFeed, max_age: int) -> Respon
 
 
 def _not_modified(request: Request, feed: changefeed.AtomFeed) -> bool:
-    sent = request.headers.get("if-none-match")
-    if sent is not None:
-        tags = {tag.strip().removeprefix("W/") for tag in sent.split(",")}
-        return "*" in tags or feed.etag in tags
-    since = request.headers.get("if-modified-since")
-    if since:
-        try:
-            return feed.last_modified.replace(microsecond=0) <= parsedate_to_datetime(since)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return False
-    return False
+    headers = request.headers
+    return conditional.not_modified(
+        (feed.etag,),
+        feed.last_modified,
+        headers.get("if-none-match"),
+        headers.get("if-modified-since"),
+    )
 
 
 # Changes should reach feed readers sooner than calendars poll: a few minutes at most.

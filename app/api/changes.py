@@ -5,8 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app import crud
-from app.api.deps import WriterDep
-from app.db import SessionDep
+from app.api.deps import TOKEN_ERRORS, SessionDep, WriterDep
 from app.models import ChangePublic, ChangesPublic
 
 router = APIRouter(prefix="/api/changes", tags=["changes"])
@@ -15,10 +14,7 @@ router = APIRouter(prefix="/api/changes", tags=["changes"])
 @router.get(
     "",
     response_model=ChangesPublic,
-    responses={
-        401: {"description": "No valid token"},
-        429: {"description": "Too many invalid tokens from this client; see Retry-After"},
-    },
+    responses=TOKEN_ERRORS,
     summary="Every write, newest first (token required)",
 )
 def read_changes(

@@ -2,15 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request, status
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import auth, feeds
+from app import auth, vevent
 from app.config import Settings
-from app.db import EngineDep
+from app.db import write_session
 from app.publishing import FeedService
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
+
+
+def read_session(engine: EngineDep) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+def _write_session_dependency(engine: EngineDep) -> Iterator[Session]:
+    with write_session(engine) as session:
+        yield session
+
+
+# scope="function": the session closes (and its connection returns to the pool, a write
+# commits) as soon as the route returns, before the answer is sent to a client that may be
+# slow to read it.
+SessionDep = Annotated[Session, Depends(read_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(_write_session_dependency, scope="function")]
+
+
+# What a route that needs a token may answer besides its own errors.
+TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid token"},
+    429: {"description": "Too many invalid tokens from this client; see Retry-After"},
+}
+
+
+def require_some_field(body: BaseModel) -> None:
+    """A PATCH body must name a field: 422, a list like every other, so the error shape holds."""
+    if not body.model_fields_set:
+        empty = {"loc": ["body"], "msg": "the body names no field to change", "type": "value_error"}
+        raise HTTPException(422, detail=[empty])
 
 
 def app_settings(request: Request) -> Settings:
@@ -32,8 +74,8 @@ def base_url(request: Request, settings: SettingsDep) -> str:
 BaseUrlDep = Annotated[str, Depends(base_url)]
 
 
-def feed_context(settings: SettingsDep, base: BaseUrlDep) -> feeds.FeedContext:
-    return feeds.FeedContext(
+def feed_context(settings: SettingsDep, base: BaseUrlDep) -> vevent.FeedContext:
+    return vevent.FeedContext(
         base_url=base,
         uid_domain=settings.uid_domain,
         organizer_email=settings.organizer_email,
@@ -41,7 +83,7 @@ def feed_context(settings: SettingsDep, base: BaseUrlDep) -> feeds.FeedContext:
     )
 
 
-FeedContextDep = Annotated[feeds.FeedContext, Depends(feed_context)]
+FeedContextDep = Annotated[vevent.FeedContext, Depends(feed_context)]
 
 
 def feed_service(request: Request) -> FeedService:

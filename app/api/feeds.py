@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app import crud
-from app.api.deps import MAX_LIST_PARAMS, FeedContextDep, FeedServiceDep, SettingsDep
-from app.db import SessionDep
-from app.publishing import FeedSelection, RenderedFeed
+from app import conditional, crud
+from app.api.deps import MAX_LIST_PARAMS, FeedContextDep, FeedServiceDep, SessionDep, SettingsDep
+from app.feed_selection import FeedSelection
+from app.publishing import RenderedFeed
 
 router = APIRouter(tags=["feeds"])
 
@@ -46,19 +45,14 @@ CancelledParam = Annotated[
 
 
 def _not_modified(rendered: RenderedFeed, headers: Mapping[str, str]) -> bool:
-    if_none_match = headers.get("if-none-match")
-    if if_none_match is not None:
-        # Weak comparison (RFC 9110 13.1.2): the identity and the gzip tag name the same
-        # content, so either one held by the client matches whichever answer it would get.
-        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in tags or rendered.etag in tags or rendered.gzip_etag in tags
-    since = headers.get("if-modified-since")
-    if since:
-        try:
-            return rendered.last_modified.replace(microsecond=0) <= parsedate_to_datetime(since)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return False
-    return False
+    # Weak comparison (RFC 9110 13.1.2): the identity and the gzip tag name the same
+    # content, so either one held by the client matches whichever answer it would get.
+    return conditional.not_modified(
+        (rendered.etag, rendered.gzip_etag),
+        rendered.last_modified,
+        headers.get("if-none-match"),
+        headers.get("if-modified-since"),
+    )
 
 
 FeedAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -142,10 +136,7 @@ def read_calendar(
     alarm: AlarmParam = None,
     cancelled: CancelledParam = "show",
 ) -> Response:
-    try:
-        crud.group_ids_covering(session, group)
-    except crud.NotFound as exc:
-        raise crud.Invalid("group", str(exc)) from None
+    crud.group_ids_in_query(session, group)
     selection = FeedSelection(tuple(dict.fromkeys(group)), None, alarm, cancelled == "hide")
     return _serve(request, session, service, ctx, settings, selection)
 

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlmodel import Session
 
 from app import crud, notify
-from app.api.deps import BaseUrlDep, FeedServiceDep, IfMatch, SettingsDep, WriterDep
-from app.db import SessionDep, WriteSessionDep
+from app.api.deps import (
+    TOKEN_ERRORS,
+    BaseUrlDep,
+    FeedServiceDep,
+    IfMatch,
+    SessionDep,
+    SettingsDep,
+    WriterDep,
+    WriteSessionDep,
+    require_some_field,
+)
 from app.models import GroupCreate, GroupKind, GroupPublic, GroupsPublic, GroupStatus, GroupUpdate
 from app.public import group_public
 from app.publishing import FeedService
@@ -86,8 +95,7 @@ def create_group(
     response_model=GroupPublic,
     responses={
         **NOT_FOUND,
-        401: {"description": "No valid token"},
-        429: {"description": "Too many invalid tokens from this client; see Retry-After"},
+        **TOKEN_ERRORS,
         412: {"description": "Stale If-Match"},
     },
     summary="Change a group: status and its note, leaders, scope, publications, notes",
@@ -103,10 +111,7 @@ def update_group(
     response: Response,
     if_match: IfMatch = None,
 ) -> GroupPublic:
-    if not body.model_fields_set:
-        # A list, like every other 422, so that the declared error shape holds.
-        empty = {"loc": ["body"], "msg": "the body names no field to change", "type": "value_error"}
-        raise HTTPException(422, detail=[empty])
+    require_some_field(body)
     notify.attach(session, settings, base)  # webhooks hear of it
     crud.update_group(session, slug, body, actor, if_match)
     return _public(session, service, slug, base, response)

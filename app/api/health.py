@@ -8,7 +8,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import REVISION_SQL, SessionDep
+from app.api.deps import SessionDep
+from app.db import REVISION_SQL
 from app.observability import Metrics
 
 router = APIRouter(tags=["health"])

@@ -13,12 +13,13 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlmodel import Session
 
-from app import crud, geneva
-from app.api.deps import BaseUrlDep, FeedServiceDep
-from app.db import SessionDep
-from app.models import GroupPublic, Meeting, MeetingPublic, MeetingStatus
+from app import crud, links, zones
+from app.api.deps import BaseUrlDep, FeedServiceDep, SessionDep
+from app.feed_selection import ALL_CALENDAR_NAME
+from app.links import calendar_label, feed_url, webcal
+from app.models import GroupPublic, GroupStatus, Meeting, MeetingPublic, MeetingStatus
 from app.public import group_public, meeting_public
-from app.publishing import ALL_CALENDAR_NAME, FeedService, calendar_label, feed_url, webcal
+from app.publishing import FeedService
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -29,19 +30,9 @@ templates = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, trim_blocks=True)
 )
 
-STATUS_LABELS = {
-    "proposed": "Proposed",
-    "to_be_kicked_off": "To be kicked off",
-    "ongoing": "Ongoing",
-    "to_be_published": "To be published",
-    "completed": "Completed",
-    "closed": "Closed",
-}
-MEETING_STATUS_LABELS = {
-    "confirmed": "Confirmed",
-    "tentative": "Tentative",
-    "cancelled": "Cancelled",
-}
+# "To be kicked off" for to_be_kicked_off: the labels follow the enums, as the API's values do.
+STATUS_LABELS = {s.value: links.status_label(s) for s in GroupStatus}
+MEETING_STATUS_LABELS = {s.value: links.status_label(s) for s in MeetingStatus}
 DASH = "\N{EN DASH}"
 INDEX_NEXT = 2
 INDEX_RECENT = 3
@@ -86,6 +77,11 @@ class MeetingView:
     @property
     def cancelled(self) -> bool:
         return self.public.status == MeetingStatus.cancelled
+
+    @property
+    def badged(self) -> bool:
+        """A status other than the usual one is shown as a badge beside the title."""
+        return self.public.status != MeetingStatus.confirmed
 
     @property
     def title_names_group(self) -> bool:
@@ -150,8 +146,8 @@ def meeting_view(meeting: Meeting, info: crud.GroupInfo, base: str) -> MeetingVi
     start_utc = public.start_utc.replace(tzinfo=public.start_utc.tzinfo or dt.UTC)
     end_utc = public.end_utc.replace(tzinfo=public.end_utc.tzinfo or dt.UTC)
     # Shown in Geneva time even when written in another zone: the page speaks one zone.
-    start = geneva.local(start_utc)
-    end = geneva.local(end_utc)
+    start = zones.local(start_utc)
+    end = zones.local(end_utc)
     start_u, end_u = start_utc.astimezone(dt.UTC), end_utc.astimezone(dt.UTC)
     geneva_text = (
         f"{_human_day(start.date())}, {start:%H:%M}{DASH}{end:%H:%M} Geneva time ({start.tzname()})"
@@ -170,7 +166,7 @@ def meeting_view(meeting: Meeting, info: crud.GroupInfo, base: str) -> MeetingVi
 
 
 def _geneva_today() -> dt.date:
-    return geneva.local_date(dt.datetime.now(dt.UTC))
+    return zones.local_date(dt.datetime.now(dt.UTC))
 
 
 def _group_views(

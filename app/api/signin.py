@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import accounts, console, console_views
-from app.api.deps import BaseUrlDep, SettingsDep
+from app.api.deps import BaseUrlDep, SettingsDep, WriteSessionDep
 from app.api.pages import MEETING_STATUS_LABELS, STATUS_LABELS, templates
-from app.db import WriteSessionDep
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 

@@ -1,108 +1,16 @@
-"""Wall-clock times in a zone <-> UTC instants, and VTIMEZONE text generated from tzdata."""
+"""VTIMEZONE text for any IANA zone, generated from its tzdata transitions as yearly RRULEs."""
 
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 
-import pytz
+from app import tzprovider, zones
+from app.zones import format_offset
 
-GENEVA = "Europe/Zurich"  # Geneva keeps Zurich's time; there is no Europe/Geneva zone.
-UTC = pytz.utc
-
-# pytz knows transitions up to 2037; a rule still in force then is emitted without an end.
-_LAST_TRANSITION_YEAR = 2037
-
-
-class WallClockError(ValueError):
-    """A local time that the zone skips (spring forward) or repeats (fall back)."""
-
-
-def zone(name: str) -> pytz.BaseTzInfo:
-    """The IANA zone called `name`; ValueError with a clear message if there is none."""
-    found = _ZONES.get(name)
-    if found is not None:
-        return found
-    try:
-        found = pytz.timezone(name)
-    except (pytz.UnknownTimeZoneError, ValueError, AttributeError, UnicodeError) as exc:
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as {GENEVA}") from exc
-    if len(_ZONES) < 1024:  # bounded: only real zone names get here
-        _ZONES[name] = found
-    return found
-
-
-_ZONES: dict[str, pytz.BaseTzInfo] = {}
-
-
-def is_zone(name: str) -> bool:
-    try:
-        zone(name)
-    except ValueError:
-        return False
-    return True
-
-
-def _same_calendar_year(year: int) -> int:
-    """A year no later than pytz's last transition whose weekdays and leap day match `year`.
-
-    pytz's tables end in 2037 and fall back to the last offset after it; the Gregorian calendar
-    repeats every 28 years (1901-2099), so rules such as "last Sunday of March" map exactly.
-    This extends today's rules the way our VTIMEZONE's open-ended RRULEs do.
-    """
-    while year > _LAST_TRANSITION_YEAR:
-        year -= 28
-    return year
-
-
-def localize(day: date, clock: time, zone_name: str = GENEVA) -> datetime:
-    """Wall-clock `day clock` in `zone_name`, aware; refuses skipped or repeated times."""
-    tz = zone(zone_name)
-    proxy_year = _same_calendar_year(day.year)
-    naive = datetime.combine(day.replace(year=proxy_year), clock)
-    try:
-        aware = tz.localize(naive, is_dst=None)
-    except pytz.NonExistentTimeError:
-        raise WallClockError(
-            f"{day.isoformat()} {clock:%H:%M} does not exist in {zone_name}: "
-            "the clocks spring forward over it"
-        ) from None
-    except pytz.AmbiguousTimeError:
-        raise WallClockError(
-            f"{day.isoformat()} {clock:%H:%M} happens twice in {zone_name}: "
-            "the clocks fall back over it; choose another time"
-        ) from None
-    if proxy_year == day.year:
-        return aware
-    offset = aware.utcoffset()
-    assert offset is not None
-    return datetime.combine(day, clock, tzinfo=dt_timezone(offset, aware.tzname() or ""))
-
-
-def to_utc(day: date, clock: time, zone_name: str = GENEVA) -> datetime:
-    """The UTC instant of wall-clock `day clock` in `zone_name`; refuses skipped or repeated."""
-    return localize(day, clock, zone_name).astimezone(UTC)
-
-
-def local(instant: datetime, zone_name: str = GENEVA) -> datetime:
-    """`instant` (aware) as wall-clock time in `zone_name`, with the offset in force."""
-    shift = instant.year - _same_calendar_year(instant.year)
-    if not shift:
-        return instant.astimezone(zone(zone_name))
-    proxy = instant.astimezone(UTC).replace(year=instant.year - shift).astimezone(zone(zone_name))
-    offset = proxy.utcoffset()
-    assert offset is not None
-    return proxy.replace(year=proxy.year + shift, tzinfo=dt_timezone(offset, proxy.tzname() or ""))
-
-
-def local_date(instant: datetime, zone_name: str = GENEVA) -> date:
-    return local(instant, zone_name).date()
-
-
-# --- VTIMEZONE ---------------------------------------------------------------------------------
+_LAST_YEAR = tzprovider.LAST_TABLE_YEAR
 
 
 @dataclass(frozen=True)
@@ -140,14 +48,13 @@ class _Observance:
     count: int = 1
 
 
-def _transitions(tz: pytz.BaseTzInfo) -> list[_Transition]:
-    times: list[datetime] = getattr(tz, "_utc_transition_times", [])
-    infos: list[tuple[timedelta, timedelta, str]] = getattr(tz, "_transition_info", [])
+def _transitions(tz: tzprovider.TzInfo) -> list[_Transition]:
+    table = tzprovider.transition_table(tz)
     found: list[_Transition] = []
-    for i in range(1, len(times)):
-        offset_to, dst, name = infos[i]
-        offset_from = infos[i - 1][0]
-        if offset_from == offset_to and infos[i - 1][2] == name:
+    for i in range(1, len(table)):
+        when, offset_to, dst, name = table[i]
+        offset_from = table[i - 1][1]
+        if offset_from == offset_to and table[i - 1][3] == name:
             continue
         # DAYLIGHT is where the clocks go forward, whatever tzdata calls it: negative DST
         # (Europe/Dublin's winter) and a standard time moved forward (America/Nuuk 2023) as
@@ -155,7 +62,7 @@ def _transitions(tz: pytz.BaseTzInfo) -> list[_Transition]:
         is_dst = offset_to > offset_from or (offset_to == offset_from and dst > timedelta(0))
         found.append(
             _Transition(
-                utc=times[i].replace(tzinfo=None),
+                utc=when.replace(tzinfo=None),
                 offset_from=offset_from,
                 offset_to=offset_to,
                 name=name,
@@ -182,7 +89,8 @@ def _observances(transitions: list[_Transition]) -> list[_Observance]:
     observances = []
     for run in runs:
         open_ended = (
-            run[-1].utc.year >= _LAST_TRANSITION_YEAR and last_year >= _LAST_TRANSITION_YEAR
+            run[-1].utc.year >= tzprovider.LAST_TABLE_YEAR
+            and last_year >= tzprovider.LAST_TABLE_YEAR
         )
         observances.append(
             _Observance(
@@ -190,14 +98,6 @@ def _observances(transitions: list[_Transition]) -> list[_Observance]:
             )
         )
     return observances
-
-
-def _offset(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{sign}{hours:02d}{minutes:02d}" + (f"{secs:02d}" if secs else "")
 
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -222,8 +122,8 @@ def _observance_lines(obs: _Observance) -> list[str]:
     lines.append(rrule)
     lines += [
         f"TZNAME:{first.name}",
-        f"TZOFFSETFROM:{_offset(first.offset_from)}",
-        f"TZOFFSETTO:{_offset(first.offset_to)}",
+        f"TZOFFSETFROM:{format_offset(first.offset_from)}",
+        f"TZOFFSETTO:{format_offset(first.offset_to)}",
         "END:" + ("DAYLIGHT" if first.is_dst else "STANDARD"),
     ]
     return lines
@@ -237,7 +137,7 @@ def vtimezone_lines(zone_name: str, from_year: int) -> tuple[str, ...]:
     misread multi-valued RDATEs). Observances that ended before `from_year` are left out,
     except the one in force at its start, so the text stays short and stable.
     """
-    tz = zone(zone_name)
+    tz = zones.zone(zone_name)
     transitions = _transitions(tz)
     observances = _observances(transitions)
     start = datetime(from_year, 1, 1)
@@ -265,8 +165,8 @@ def vtimezone_lines(zone_name: str, from_year: int) -> tuple[str, ...]:
             "DTSTART:19700101T000000",
             "RRULE:FREQ=YEARLY;COUNT=1",
             f"TZNAME:{name}",
-            f"TZOFFSETFROM:{_offset(offset)}",
-            f"TZOFFSETTO:{_offset(offset)}",
+            f"TZOFFSETFROM:{format_offset(offset)}",
+            f"TZOFFSETTO:{format_offset(offset)}",
             "END:STANDARD",
         ]
     else:

@@ -1,0 +1,140 @@
+"""The meeting family: MeetingBase (what a meeting is made of, checked as a whole),
+MeetingCreate, MeetingUpdate, the Meeting table, MeetingPublic and MeetingsPublic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import datetime, time
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from app import zones
+from app.models.fields import (
+    IsoDate,
+    LongText,
+    MeetingStatus,
+    ShortText,
+    Slug,
+    Url,
+    WallClock,
+    Zone,
+)
+
+
+class Meeting(SQLModel, table=True):
+    """An e-meeting: a wall-clock date (and times) in its zone; its instants follow from them."""
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    uid: str = SQLField(unique=True, index=True, max_length=120)
+    group_id: int = SQLField(foreign_key="group.id", index=True)
+    title: str | None = SQLField(default=None, max_length=200)
+    status: str = SQLField(max_length=16)
+    date: dt.date
+    start_time: time | None = None
+    end_time: time | None = None
+    timezone: str = SQLField(default=zones.GENEVA, max_length=64)
+    # Derived from the fields above on every write, kept for sorting and filtering.
+    geneva_date: dt.date = SQLField(index=True)
+    start_utc: datetime | None = None
+    end_utc: datetime | None = None
+    sequence: int = 0
+    description: str | None = None
+    join_url: str | None = SQLField(default=None, max_length=2000)
+    # Loaded from the seed file: a later load of a file without it cancels it.
+    from_seed: bool = False
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+
+
+class MeetingPublic(BaseModel):
+    uid: str
+    group: str
+    title: str
+    status: MeetingStatus
+    all_day: bool
+    date: dt.date
+    start_time: str | None
+    end_time: str | None
+    timezone: str
+    start: datetime | None
+    end: datetime | None
+    start_utc: datetime | None
+    end_utc: datetime | None
+    sequence: int
+    description: str | None
+    join_url: str | None
+    created_at: datetime
+    updated_at: datetime
+    url: str
+    feed_url: str
+    webcal_url: str
+
+
+class MeetingsPublic(BaseModel):
+    data: list[MeetingPublic]
+    count: int
+
+
+class MeetingBase(BaseModel):
+    """What a meeting is made of, checked as a whole: times both or neither, end after start,
+    a wall-clock time that exists exactly once in its zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: Slug
+    title: ShortText | None = None
+    date: IsoDate
+    start_time: WallClock | None = None
+    end_time: WallClock | None = None
+    timezone: Zone = zones.GENEVA
+    status: MeetingStatus = MeetingStatus.confirmed
+    description: LongText | None = None
+    join_url: Url | None = None
+
+    @model_validator(mode="after")
+    def _times_make_sense(self) -> MeetingBase:
+        if not dt.date(1900, 1, 1) <= self.date <= dt.date(2099, 12, 31):
+            raise ValueError("date: must be between 1900-01-01 and 2099-12-31")
+        if (self.start_time is None) != (self.end_time is None):
+            raise ValueError("end_time: give both start_time and end_time, or neither (all-day)")
+        if self.start_time is not None and self.end_time is not None:
+            if self.end_time <= self.start_time:
+                raise ValueError("end_time: must be after start_time (same day)")
+            for name, clock in (("start_time", self.start_time), ("end_time", self.end_time)):
+                try:
+                    zones.to_utc(self.date, clock, self.timezone)
+                except zones.WallClockError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
+        return self
+
+
+class MeetingCreate(MeetingBase):
+    pass
+
+
+class MeetingUpdate(BaseModel):
+    """Any subset of a meeting's fields; null times make it all-day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: Slug | None = None
+    title: ShortText | None = None
+    date: IsoDate | None = None
+    start_time: WallClock | None = None
+    end_time: WallClock | None = None
+    timezone: Zone | None = None
+    status: MeetingStatus | None = None
+    description: LongText | None = None
+    join_url: Url | None = None
+
+
+# What a Meeting row takes from MeetingBase as it is (the group becomes group_id).
+MEETING_FIELDS: tuple[str, ...] = tuple(
+    name for name in MeetingBase.model_fields if name != "group"
+)
+
+# The name crud and the seed use for a whole meeting checked before it is written.
+MeetingFields = MeetingBase
