@@ -56,6 +56,11 @@ Clock = Annotated[dt.time | None, BeforeValidator(_clock)]
 
 
 class SeedMeeting(BaseModel):
+    """A meeting as the seed file writes it (its order is the export's). It differs from
+    MeetingBase by design: it has the uid, times are quoted "HH:MM" (YAML would read 16:00 as a
+    number), zone and link are taken as text and checked with the meeting whole by MeetingFields
+    (so an error names the meeting's uid), and export adds sequence and the change times."""
+
     model_config = ConfigDict(extra="forbid")
     uid: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,118}$")]
     date: dt.date

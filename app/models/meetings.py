@@ -51,6 +51,10 @@ class Meeting(SQLModel, table=True):
     updated_at: datetime
 
 
+# The answer's contract, declared whole (its order is the JSON order, its types the plain output
+# types). By design it differs from MeetingBase: the title is filled in, times are "HH:MM"
+# text, and it adds all_day, the zone's and UTC instants, sequence, change times and the links
+# (url, feed_url, webcal_url).
 class MeetingPublic(BaseModel):
     uid: str
     group: str
