@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app import zones
 from app.links import feed_url, meeting_page_url, webcal
-from app.models import GROUP_FIELDS, GroupPublic, Meeting, MeetingPublic
+from app.models import GROUP_FIELDS, GroupPublic, Meeting, MeetingPublic, clock_text
 from app.readmodel import GroupInfo
 from app.vevent import default_title
 
@@ -24,6 +24,16 @@ def group_public(info: GroupInfo, base_url: str) -> GroupPublic:
     )
 
 
+# What MeetingPublic shows of a Meeting row as it is; the group (a slug for the row's group_id),
+# the title (a default when there is none), the times (HH:MM), the zone's instants and the
+# links are worked out below.
+_AS_STORED = tuple(
+    name
+    for name in MeetingPublic.model_fields
+    if name in Meeting.model_fields and name not in ("title", "start_time", "end_time")
+)
+
+
 def meeting_public(meeting: Meeting, info: GroupInfo, base_url: str) -> MeetingPublic:
     timed = meeting.start_time is not None and meeting.end_time is not None
     start = end = None
@@ -34,24 +44,14 @@ def meeting_public(meeting: Meeting, info: GroupInfo, base_url: str) -> MeetingP
         end = zones.local(meeting.end_utc, meeting.timezone)
     url = f"{base_url}/meetings/{meeting.uid}.ics"
     return MeetingPublic(
-        uid=meeting.uid,
+        **{name: getattr(meeting, name) for name in _AS_STORED},
         group=info.slug,
         title=meeting.title or default_title(info),
-        status=meeting.status,
         all_day=not timed,
-        date=meeting.date,
-        start_time=meeting.start_time.strftime("%H:%M") if meeting.start_time else None,
-        end_time=meeting.end_time.strftime("%H:%M") if meeting.end_time else None,
-        timezone=meeting.timezone,
+        start_time=clock_text(meeting.start_time),
+        end_time=clock_text(meeting.end_time),
         start=start,
         end=end,
-        start_utc=meeting.start_utc,
-        end_utc=meeting.end_utc,
-        sequence=meeting.sequence,
-        description=meeting.description,
-        join_url=meeting.join_url,
-        created_at=meeting.created_at,
-        updated_at=meeting.updated_at,
         url=meeting_page_url(base_url, info.slug, meeting.uid),
         feed_url=url,
         webcal_url=webcal(url),

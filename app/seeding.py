@@ -35,6 +35,7 @@ from app.models import (
     MeetingStatus,
     ShortText,
     Slug,
+    clock_text,
 )
 
 SEED_ACTOR = "seed"
@@ -55,6 +56,11 @@ Clock = Annotated[dt.time | None, BeforeValidator(_clock)]
 
 
 class SeedMeeting(BaseModel):
+    """A meeting as the seed file writes it (its order is the export's). It differs from
+    MeetingBase by design: it has the uid, times are quoted "HH:MM" (YAML would read 16:00 as a
+    number), zone and link are taken as text and checked with the meeting whole by MeetingFields
+    (so an error names the meeting's uid), and export adds sequence and the change times."""
+
     model_config = ConfigDict(extra="forbid")
     uid: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,118}$")]
     date: dt.date
@@ -300,20 +306,23 @@ def export(session: Session) -> dict[str, Any]:
 
 
 def _meeting_entry(meeting: Meeting) -> dict[str, Any]:
-    entry: dict[str, Any] = {"uid": meeting.uid, "date": meeting.date}
-    if meeting.start_time and meeting.end_time:
-        entry["start_time"] = meeting.start_time.strftime("%H:%M")
-        entry["end_time"] = meeting.end_time.strftime("%H:%M")
-    if meeting.timezone != zones.GENEVA:
-        entry["timezone"] = meeting.timezone
-    entry["status"] = str(meeting.status)
-    for name in ("title", "description", "join_url"):
+    """A meeting as SeedMeeting reads it, in its order; what the file may leave out (nulls, the
+    times of an all-day meeting, Geneva's zone) is left out."""
+    timed = meeting.start_time is not None and meeting.end_time is not None
+    entry: dict[str, Any] = {}
+    for name in SeedMeeting.model_fields:
         value = getattr(meeting, name)
-        if value is not None:
-            entry[name] = value
-    entry["sequence"] = meeting.sequence
-    entry["created_at"] = meeting.created_at.isoformat()
-    entry["updated_at"] = meeting.updated_at.isoformat()
+        if value is None or (name == "timezone" and value == zones.GENEVA):
+            continue
+        if name in ("start_time", "end_time"):
+            if not timed:
+                continue
+            value = clock_text(value)
+        elif isinstance(value, dt.datetime):
+            value = value.isoformat()
+        elif name == "status":
+            value = str(value)
+        entry[name] = value
     return entry
 
 

@@ -25,12 +25,14 @@ from app.crud.common import (
 )
 from app.models import (
     MEETING_FIELDS,
+    MEETING_SNAPSHOT_FIELDS,
     Group,
     Meeting,
     MeetingCreate,
     MeetingFields,
     MeetingStatus,
     MeetingUpdate,
+    clock_text,
 )
 
 
@@ -48,20 +50,20 @@ def meeting_etag(meeting: Meeting, version: int | None = None) -> str:
 
 
 def meeting_snapshot(session: Session, meeting: Meeting) -> dict[str, Any]:
-    group = session.get(Group, meeting.group_id)
-    return {
-        "uid": meeting.uid,
-        "group": group.slug if group else None,
-        "title": meeting.title,
-        "status": meeting.status,
-        "date": meeting.date.isoformat(),
-        "start_time": meeting.start_time.strftime("%H:%M") if meeting.start_time else None,
-        "end_time": meeting.end_time.strftime("%H:%M") if meeting.end_time else None,
-        "timezone": meeting.timezone,
-        "description": meeting.description,
-        "join_url": meeting.join_url,
-        "sequence": meeting.sequence,
-    }
+    """The meeting as its audit trail records it: MEETING_SNAPSHOT_FIELDS, plain values."""
+    snapshot: dict[str, Any] = {}
+    for name in MEETING_SNAPSHOT_FIELDS:
+        if name == "group":  # the row holds group_id; the trail names the group's slug
+            group = session.get(Group, meeting.group_id)
+            snapshot[name] = group.slug if group else None
+            continue
+        value = getattr(meeting, name)
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        elif isinstance(value, dt.time):
+            value = clock_text(value)
+        snapshot[name] = value
+    return snapshot
 
 
 def apply_times(meeting: Meeting) -> None:

@@ -15,6 +15,7 @@ from app.models.fields import (
     Url,
     WallClock,
     Zone,
+    clock_text,
 )
 from app.models.groups import (
     GROUP_DESCRIPTIVE_FIELDS,
@@ -31,6 +32,7 @@ from app.models.groups import (
 )
 from app.models.meetings import (
     MEETING_FIELDS,
+    MEETING_SNAPSHOT_FIELDS,
     Meeting,
     MeetingBase,
     MeetingCreate,
@@ -61,6 +63,7 @@ __all__ = [
     "GROUP_DESCRIPTIVE_FIELDS",
     "GROUP_FIELDS",
     "MEETING_FIELDS",
+    "MEETING_SNAPSHOT_FIELDS",
     "WG_CODE_PATTERN",
     "ApiToken",
     "Change",
@@ -104,4 +107,5 @@ __all__ = [
     "WebhookCreate",
     "WebhookPublic",
     "Zone",
+    "clock_text",
 ]

@@ -1,5 +1,6 @@
 """The vocabularies (group kinds and statuses, meeting statuses) and the checked field types
-every model family uses: single- and multi-line text, slugs, URLs, zones, wall-clock times."""
+every model family uses: single- and multi-line text, slugs, URLs, zones, wall-clock times;
+and `all_optional`, which makes a family's update model from its Base."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import re
 import unicodedata
 from datetime import time
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Optional
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from app import zones
 
@@ -106,9 +107,34 @@ def _iso_date(value: object) -> object:
     return value
 
 
+def clock_text(value: time | None) -> str | None:
+    """A wall-clock time as the API, the audit trail and the seed file write it: HH:MM."""
+    return value.strftime("%H:%M") if value is not None else None
+
+
 Zone = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
 WallClock = Annotated[time, AfterValidator(_minutes)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 # A working group's code: WG1 ... WG99 (the seed file and the API check the same pattern).
 WG_CODE_PATTERN = r"^WG[1-9][0-9]?$"
 Code = Annotated[str, Field(pattern=WG_CODE_PATTERN)]
+
+
+def all_optional(base: type[BaseModel], name: str, doc: str) -> type[BaseModel]:
+    """A model with `base`'s fields, in its order and with their checked types (so their field
+    validators), each optional with default None; `base`'s model validators are not carried
+    over: a patch is checked field by field, the merged whole by `base` itself."""
+    fields: dict[str, Any] = {}
+    for field, info in base.model_fields.items():
+        # Pydantic keeps a checked type's constraints and validators beside its annotation.
+        checked: Any = (
+            Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        )
+        fields[field] = (Optional[checked], None)  # noqa: UP045 (a type built at run time)
+    return create_model(
+        name,
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=doc,
+        __module__=base.__module__,
+        **fields,
+    )

@@ -13,6 +13,9 @@ from sqlmodel import SQLModel
 from app.models.fields import Code, GroupKind, GroupStatus, LongText, ShortText, Slug
 
 
+# The leader family is this one model: its two fields are the same coming in and going out
+# (Base, Create and Public alike, so one class, named Leader in the OpenAPI schema). The store
+# splits it by design: Person holds the name once, Leadership the affiliation per group.
 class Leader(BaseModel):
     """A leader: a person with an organisation, or an organisation (affiliation null)."""
 
@@ -61,6 +64,11 @@ class GroupUpdate(GroupBase):
 
 
 class Group(SQLModel, table=True):
+    """The stored group. Its columns stay declared here: they are plain column types (lengths
+    as the checked types allow) that Alembic compares with the migrations, not the checked
+    types of GroupBase; by design it stores parent_id and position where the API says parent,
+    keeps the leaders in Person and Leadership, and adds version and the change times."""
+
     id: int | None = SQLField(default=None, primary_key=True)
     slug: str = SQLField(unique=True, index=True, max_length=80)
     kind: str = SQLField(max_length=16)
@@ -98,6 +106,10 @@ class Leadership(SQLModel, table=True):
     affiliation: str | None = SQLField(default=None, max_length=200)
 
 
+# The answer's contract, declared whole (a docstring would enter the OpenAPI schema): its order
+# is the JSON order clients read, its types the plain output types (no input checks in the
+# response schema). GROUP_FIELDS derives from it; over GroupCreate it adds working_groups,
+# updated_at and the feed links.
 class GroupPublic(BaseModel):
     slug: str
     kind: GroupKind

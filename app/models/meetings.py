@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from sqlmodel import Field as SQLField
@@ -20,6 +21,7 @@ from app.models.fields import (
     Url,
     WallClock,
     Zone,
+    all_optional,
 )
 
 
@@ -49,6 +51,10 @@ class Meeting(SQLModel, table=True):
     updated_at: datetime
 
 
+# The answer's contract, declared whole (its order is the JSON order, its types the plain output
+# types). By design it differs from MeetingBase: the title is filled in, times are "HH:MM"
+# text, and it adds all_day, the zone's and UTC instants, sequence, change times and the links
+# (url, feed_url, webcal_url).
 class MeetingPublic(BaseModel):
     uid: str
     group: str
@@ -115,25 +121,31 @@ class MeetingCreate(MeetingBase):
     pass
 
 
-class MeetingUpdate(BaseModel):
-    """Any subset of a meeting's fields; null times make it all-day."""
+if TYPE_CHECKING:
 
-    model_config = ConfigDict(extra="forbid")
+    class MeetingUpdate(BaseModel):
+        """Read as a model with no fields: every use goes through model_dump/model_validate."""
 
-    group: Slug | None = None
-    title: ShortText | None = None
-    date: IsoDate | None = None
-    start_time: WallClock | None = None
-    end_time: WallClock | None = None
-    timezone: Zone | None = None
-    status: MeetingStatus | None = None
-    description: LongText | None = None
-    join_url: Url | None = None
+else:
+    # MeetingBase's fields, each optional; null times make it all-day.
+    MeetingUpdate = all_optional(
+        MeetingBase,
+        "MeetingUpdate",
+        "Any subset of a meeting's fields; null times make it all-day.",
+    )
 
 
 # What a Meeting row takes from MeetingBase as it is (the group becomes group_id).
 MEETING_FIELDS: tuple[str, ...] = tuple(
     name for name in MeetingBase.model_fields if name != "group"
+)
+
+# A meeting's audit snapshot: its uid, the MeetingBase fields in the order MeetingPublic shows
+# them (the group as its slug, though the row stores group_id), then the sequence.
+MEETING_SNAPSHOT_FIELDS: tuple[str, ...] = (
+    "uid",
+    *(name for name in MeetingPublic.model_fields if name in MeetingBase.model_fields),
+    "sequence",
 )
 
 # The name crud and the seed use for a whole meeting checked before it is written.
