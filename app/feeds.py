@@ -279,53 +279,10 @@ def render_event(
     alarm_minutes: int | None = None,
     group_parts: GroupPartsCache | None = None,
 ) -> str:
-    """One VEVENT, CRLF-terminated lines, folded at 75 octets."""
-    parts = _group_parts(info, ctx, group_parts)
-    uid = meeting.uid
-    status = meeting.status
-    page_url = meeting_page_url(ctx.base_url, info.slug, uid)
-    summary = _summary(parts.summary_prefix, meeting)
-    updated = _utc(meeting.updated_at)
-    out = [
-        "BEGIN:VEVENT" + CRLF,
-        _line("UID", f"{uid}@{ctx.uid_domain}"),
-        _line("DTSTAMP", updated),
-        _line("CREATED", _utc(meeting.created_at)),
-        _line("LAST-MODIFIED", updated),
-        _line("SEQUENCE", str(meeting.sequence)),
-        _line("STATUS", status.upper()),
-        _text("SUMMARY", summary),
-    ]
-    day, start_time, end_time = meeting.date, meeting.start_time, meeting.end_time
-    all_day = start_time is None or end_time is None
-    if all_day:
-        out.append(_line("DTSTART;VALUE=DATE", _ymd(day)))
-        out.append(_line("DTEND;VALUE=DATE", _ymd(day + dt.timedelta(days=1))))
-        out.append("TRANSP:TRANSPARENT" + CRLF)
-        out.append("X-MICROSOFT-CDO-ALLDAYEVENT:TRUE" + CRLF)
-    else:
-        assert start_time is not None and end_time is not None
-        zone_name = meeting.timezone
-        out.append(_line(f"DTSTART;TZID={zone_name}", f"{_ymd(day)}T{_hms(start_time)}"))
-        out.append(_line(f"DTEND;TZID={zone_name}", f"{_ymd(day)}T{_hms(end_time)}"))
-        out.append("TRANSP:OPAQUE" + CRLF)
-    out.append(parts.static_lines.replace("{url}", _line("URL;VALUE=URI", page_url), 1))
-    if meeting.join_url:
-        out.append(_line("CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL=Join", meeting.join_url))
-    out.append(_text("DESCRIPTION", _description(meeting, parts.head, page_url)))
-    if alarm_minutes is not None and not all_day and status != MeetingStatus.cancelled:
-        out += [
-            "BEGIN:VALARM" + CRLF,
-            _line("ACTION", "DISPLAY"),
-            _text("DESCRIPTION", summary),
-            _line(
-                "TRIGGER;RELATED=START",
-                "-" + _duration(dt.timedelta(minutes=alarm_minutes)) if alarm_minutes else "PT0S",
-            ),
-            "END:VALARM" + CRLF,
-        ]
-    out.append("END:VEVENT" + CRLF)
-    return "".join(out)
+    """One VEVENT, CRLF-terminated lines, folded at 75 octets: built by app.ical_event."""
+    from app.ical_event import render_event as build  # it imports this module's helpers
+
+    return build(meeting, info, ctx, alarm_minutes)
 
 
 def zones_needed(meetings: Iterable[Meeting]) -> dict[str, int]:
@@ -348,28 +305,10 @@ def calendar_zone(zones: Iterable[str]) -> str:
 def render_calendar(
     header: FeedHeader, ctx: FeedContext, zones: dict[str, int], events: Sequence[str]
 ) -> bytes:
-    refresh = _duration(ctx.refresh)
-    parts = [
-        "BEGIN:VCALENDAR" + CRLF,
-        _line("VERSION", "2.0"),
-        _line("PRODID", PRODID),
-        _line("CALSCALE", "GREGORIAN"),
-        _line("METHOD", "PUBLISH"),
-        _text("NAME", header.name),
-        _text("X-WR-CALNAME", header.name),
-        _text("DESCRIPTION", header.description),
-        _text("X-WR-CALDESC", header.description),
-        _line("X-WR-TIMEZONE", calendar_zone(zones)),
-        _line("REFRESH-INTERVAL;VALUE=DURATION", refresh),
-        _line("X-PUBLISHED-TTL", refresh),
-        _line("SOURCE;VALUE=URI", header.source_url),
-        _line("URL;VALUE=URI", header.page_url),
-    ]
-    for name in sorted(zones):
-        parts.extend(line + CRLF for line in geneva.vtimezone_lines(name, zones[name]))
-    parts.extend(events)
-    parts.append("END:VCALENDAR" + CRLF)
-    return "".join(parts).encode("utf-8")
+    """The whole feed: built by app.ical_calendar (icalendar's Calendar for the header)."""
+    from app.ical_calendar import render_calendar as build  # it imports this module
+
+    return build(header, ctx, zones, events)
 
 
 class MeetingVersion(Protocol):
