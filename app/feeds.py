@@ -389,6 +389,25 @@ class EventCache:
                 self._chars -= len(self._entries.popitem(last=False)[1])
         return text
 
+    def put(
+        self,
+        meeting: MeetingVersion,
+        info: GroupInfo,
+        ctx: FeedContext,
+        alarm: int | None,
+        text: str,
+    ) -> None:
+        """Hold text rendered elsewhere (the event store) as this meeting version's."""
+        key = self.key(meeting, info, ctx, alarm)
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            self._chars += len(text) - (len(previous) if previous is not None else 0)
+            self._entries[key] = text
+            while len(self._entries) > 1 and (
+                len(self._entries) > self._max or self._chars > self._max_chars
+            ):
+                self._chars -= len(self._entries.popitem(last=False)[1])
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

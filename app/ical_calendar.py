@@ -31,7 +31,7 @@ def calendar_head(header: FeedHeader, ctx: FeedContext, zones: dict[str, int]) -
     calendar.add("x-published-ttl", vDuration(ctx.refresh))
     calendar.add("source", vUri(header.source_url), parameters={"VALUE": "URI"})
     calendar.add("url", vUri(header.page_url), parameters={"VALUE": "URI"})
-    text = calendar.to_ical(sorted=False)
+    text: bytes = calendar.to_ical(sorted=False)
     assert text.endswith(_END)
     return text[: -len(_END)]
 

@@ -42,7 +42,7 @@ class Text(vText):
     characters \\N of a title into a line break (icalendar 7.x), which no writer may do."""
 
     def to_ical(self) -> bytes:
-        return escape_text(str(self)).encode(self.encoding)
+        return escape_text(str(self)).encode("utf-8")
 
 
 class Categories(vCategory):
@@ -184,4 +184,5 @@ def render_event(
     meeting: Meeting, info: GroupInfo, ctx: FeedContext, alarm_minutes: int | None = None
 ) -> str:
     """One VEVENT, CRLF-terminated lines folded at 75 octets by icalendar."""
-    return build_event(meeting, info, ctx, alarm_minutes).to_ical(sorted=False).decode("utf-8")
+    text: bytes = build_event(meeting, info, ctx, alarm_minutes).to_ical(sorted=False)
+    return text.decode("utf-8")

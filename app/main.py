@@ -21,11 +21,13 @@ from app.admission import Admission
 from app.api import admin, changefeed, changes, feeds, groups, health, meetings, pages, signin
 from app.config import Settings, get_settings
 from app.db import make_engine
+from app.event_store import EventStore
 from app.fastpath import FeedFastPath
 from app.hosts import HostGuard
 from app.limits import AuthLimiter, TooManyFailures
 from app.migrate import prepare
-from app.publishing import FeedService, RevisionWatcher
+from app.publishing import FeedService
+from app.revision_watch import WatchedRevision
 from app.sender import Sender
 
 log = logging.getLogger("u4ssc")
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=10)
+        app.state.feeds.store.close()
+        app.state.feeds.revisions.close()
         engine.dispose()
 
     app = FastAPI(
@@ -117,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.feeds = FeedService(revisions=RevisionWatcher(engine))
+    app.state.feeds = FeedService(revisions=WatchedRevision(engine), store=EventStore(engine))
     app.state.auth_limiter = AuthLimiter()
     sender = Sender.from_settings(engine, settings)
     app.state.sender = sender

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import hashlib
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -20,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import crud, feeds
+from app import crud, event_store, feeds
 from app.db import REVISION_SQL, current_revision
 from app.models import Meeting
 
@@ -139,8 +138,9 @@ class FeedService:
 
     max_feeds: int = 512
     max_bytes: int = 256 * 1024 * 1024
-    revisions: RevisionWatcher | None = None
+    revisions: Any = None  # RevisionWatcher or app.revision_watch.WatchedRevision
     events: feeds.EventCache = field(default_factory=feeds.EventCache)
+    store: event_store.EventStore | None = None
     renders: int = 0
     hits: int = 0
     _feeds: OrderedDict[tuple[object, ...], RenderedFeed] = field(default_factory=OrderedDict)
@@ -209,8 +209,8 @@ class FeedService:
         A write session sees its own uncommitted changes: it gets an index of its own."""
         if self.revisions is None or session.info.get("writes"):
             return crud.group_index(session)
-        watcher = self.revisions
-        revision = watcher.current() if watcher.cheap else current_revision(session)
+        # The store's own revision: a watcher's may lag another process's write a moment.
+        revision = current_revision(session)
         cached = self._groups
         if cached is not None and cached[0] == revision:
             return cached[1]
@@ -269,6 +269,16 @@ class FeedService:
         rows, header, filename = _select(session, index, selection, ctx, cutoff)
         alarm = selection.alarm
         texts = [self.events.peek(row, index[row.group_id], ctx, alarm) for row in rows]
+        if self.store is not None and None in texts:
+            # Texts another process (or an earlier run) rendered: no event is rendered again.
+            absent = [row for row, text in zip(rows, texts, strict=True) if text is None]
+            stored = self.store.lookup(session, absent, index, ctx, alarm)
+            for row in absent:
+                if row.id in stored:
+                    self.events.put(row, index[row.group_id], ctx, alarm, stored[row.id])
+            texts = [
+                stored.get(row.id) if t is None else t for row, t in zip(rows, texts, strict=True)
+            ]
         # Whole meetings are loaded only for the events not cached at their version.
         missing = [row.id for row, text in zip(rows, texts, strict=True) if text is None]
         # Plain rows, not ORM objects: rendering only reads them, and rows cost a tenth.
@@ -284,14 +294,28 @@ class FeedService:
             else self.events.get(loaded[row.id], index[row.group_id], ctx, alarm)
             for row, text in zip(rows, texts, strict=True)
         ]
+        if self.store is not None and missing:
+            fresh = [(row, e) for row, t, e in zip(rows, texts, events, strict=True) if t is None]
+            self.store.save(session, fresh, index, ctx, alarm)
         body = feeds.render_calendar(header, ctx, feeds.zones_needed(cast(Any, rows)), events)
         group_ids = {row.group_id for row in rows} | {
             gid for gid, info in index.items() if info.slug in selection.groups
         }
         stamps = [row.updated_at for row in rows] + [index[g].group.updated_at for g in group_ids]
+        # The ETag from versions, not a hash of the body: the same in every process.
+        etag = event_store.feed_tag(
+            (
+                selection,
+                ctx,
+                cutoff,
+                header,
+                [(row.id, event_store.stamp(row, index[row.group_id])) for row in rows],
+                sorted((g, index[g].group.version) for g in group_ids),
+            )
+        )
         return RenderedFeed(
             body=body,
-            etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
+            etag=etag,
             last_modified=max(stamps, default=EPOCH),
             filename=filename,
         )
