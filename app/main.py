@@ -24,6 +24,7 @@ from app.db import make_engine
 from app.event_store import EventStore
 from app.fastpath import FeedFastPath
 from app.hosts import HostGuard
+from app.json_cache import JsonCache
 from app.limits import AuthLimiter, TooManyFailures
 from app.migrate import prepare
 from app.publishing import FeedService
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside even that: a poll of a cached feed is answered here, with the same headers and
     # metrics the layers inside would give it (tests compare both), at a fraction of the cost.
     app.add_middleware(FeedFastPath)
+    # And the JSON API's reads, kept per data revision with a strong ETag (304 on a match).
+    app.add_middleware(JsonCache)
     # Outside everything: at most db_pool_size requests in at once, each using at most one
     # pooled connection; and before that, a Host this service does not answer to is refused.
     app.add_middleware(Admission, limit=settings.db_pool_size)

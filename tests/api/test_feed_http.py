@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
 from tests.utils.errors import assert_error
+from tests.utils.eventually import OTHER_PROCESS_SECONDS, within
 from tests.utils.feeds import (
     UID_DOMAIN,
     agreed_events,
@@ -23,7 +24,6 @@ from tests.utils.feeds import (
     create_meeting,
     feed_paths,
 )
-from tests.utils.eventually import OTHER_PROCESS_SECONDS, within
 from tests.utils.server import ROOT, running_servers
 from tests.utils.strict_ics import assert_strictly_valid, icalendar_starts
 
