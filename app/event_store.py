@@ -48,11 +48,10 @@ def context_key(ctx: FeedContext, alarm: int | None) -> str:
 
 
 def stamp(row: Any, info: GroupInfo) -> str:
-    """The version of a meeting's event text: its own version and its group's."""
+    """The version of a meeting's event text: its own version (raised by every change to it)
+    and sequence, and its group's and parent's versions."""
     parent = info.parent.version if info.parent is not None else 0
-    return (
-        f"{row.version}.{row.sequence}.{row.updated_at.isoformat()}.{info.group.version}.{parent}"
-    )
+    return f"{row.version}.{row.sequence}.{info.group.version}.{parent}"
 
 
 def feed_tag(parts: Iterable[object]) -> str:

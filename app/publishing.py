@@ -309,8 +309,11 @@ class FeedService:
                 ctx,
                 cutoff,
                 header,
-                [(row.id, event_store.stamp(row, index[row.group_id])) for row in rows],
-                sorted((g, index[g].group.version) for g in group_ids),
+                [(row.id, row.version, row.sequence) for row in rows],
+                sorted(
+                    (g, index[g].group.version, index[g].parent.version if index[g].parent else 0)
+                    for g in group_ids
+                ),
             )
         )
         return RenderedFeed(
