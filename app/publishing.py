@@ -310,10 +310,7 @@ class FeedService:
                 cutoff,
                 header,
                 [(row.id, row.version, row.sequence) for row in rows],
-                sorted(
-                    (g, index[g].group.version, index[g].parent.version if index[g].parent else 0)
-                    for g in group_ids
-                ),
+                sorted((g, event_store.stamp(_NO_MEETING, index[g])) for g in group_ids),
             )
         )
         return RenderedFeed(
@@ -336,6 +333,16 @@ _LIGHT: tuple[Any, ...] = (
     Meeting.start_time,
     Meeting.timezone,
 )
+
+
+class _NoMeeting:
+    """Stands for a meeting in event_store.stamp when only the group's versions count."""
+
+    version = 0
+    sequence = 0
+
+
+_NO_MEETING = _NoMeeting()
 
 
 def _gzip_level(size: int) -> int:
