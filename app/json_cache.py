@@ -71,7 +71,13 @@ class JsonCache:
         self.misses = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not _cacheable(scope["path"]):
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or not path.startswith("/api/")
+            or scope["method"] != "GET"
+            or not _cacheable(path)
+        ):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
