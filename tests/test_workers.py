@@ -39,7 +39,7 @@ def test_serve_with_two_workers_answers_and_every_worker_sees_a_write(
 
         def polls() -> list[bytes]:
             # New connections: each may reach either worker.
-            return [httpx.get(server.url + "/calendar.ics", timeout=30).content for _ in range(8)]
+            return [httpx.get(server.url + "/calendar.ics", timeout=30).content for _ in range(6)]
 
         within(
             OTHER_PROCESS_SECONDS,
