@@ -42,12 +42,16 @@ class Admission:
             await self.app(scope, receive, send)
             return
         slots = self._semaphore()
-        try:
-            with anyio.fail_after(self.wait_seconds):
-                await slots.acquire()
-        except TimeoutError:
-            await send_refusal(send, 503, BUSY, ((b"retry-after", b"5"),))
-            return
+        if not slots.locked():
+            # A free slot is taken at once: no timer (a cancel scope costs a poll ~20%).
+            await slots.acquire()
+        else:
+            try:
+                with anyio.fail_after(self.wait_seconds):
+                    await slots.acquire()
+            except TimeoutError:
+                await send_refusal(send, 503, BUSY, ((b"retry-after", b"5"),))
+                return
         held = True
 
         def release() -> None:

@@ -1,9 +1,9 @@
 """The mailing-list announcement of a meeting: subject, plain text and the calendar part.
 
-The calendar part is rendered by app.feeds, the renderer of the feeds, so its VEVENT has the
-UID and SEQUENCE that subscribers see at that moment. The message is built with the standard
-library's email package (policy SMTP): non-ASCII subjects become RFC 2047 words and parts
-are UTF-8.
+The calendar part is rendered by app.ical_event and app.ical_calendar, the feeds' renderers,
+so its VEVENT has the UID and SEQUENCE that subscribers see at that moment. The message is
+built with the standard library's email package (policy SMTP): non-ASCII subjects become
+RFC 2047 words and parts are UTF-8.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from app import feeds, links, vevent, zones
+from app import feeds, ical_calendar, ical_event, links, vevent, zones
 from app.links import feed_url, webcal
 from app.models import Meeting, MeetingStatus
 from app.readmodel import GroupInfo
@@ -129,8 +129,8 @@ def calendar_part(meeting: Meeting, info: GroupInfo, ctx: vevent.FeedContext) ->
         source_url=f"{ctx.base_url}/meetings/{meeting.uid}.ics",
         page_url=links.meeting_page_url(ctx.base_url, info.slug, meeting.uid),
     )
-    event = vevent.render_event(meeting, info, ctx)
-    return feeds.render_calendar(header, ctx, feeds.zones_needed([meeting]), [event])
+    event = ical_event.render_event(meeting, info, ctx)
+    return ical_calendar.render_calendar(header, ctx, feeds.zones_needed([meeting]), [event])
 
 
 def message_id_header(message_id: str, domain: str) -> str:

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
         default="text", description="'json': one JSON line per request."
     )
     port: int = Field(default=8000, ge=1, le=65535, description="Port the server listens on.")
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Server processes `serve` starts (one per core)."
+    )
+    access_log: bool = Field(
+        default=False,
+        description="uvicorn's access line for every request (LOG_FORMAT=json writes its own). "
+        "Off: only answers of 500 and above, and errors, are logged.",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Proxies whose X-Forwarded-* headers are trusted ('*' for any).",

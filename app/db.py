@@ -96,3 +96,6 @@ def current_revision(session: Session) -> int:
 
 def bump_revision(session: Session) -> None:
     session.execute(text("UPDATE revision SET value = value + 1 WHERE id = 1"))
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered at commit to every process listening (app.revision_watch).
+        session.execute(text("NOTIFY u4ssc_revision"))

@@ -8,9 +8,10 @@ import threading
 from collections import OrderedDict
 from typing import Protocol
 
+from app.ical_event import render_event
 from app.models import Meeting
 from app.readmodel import GroupInfo
-from app.vevent import FeedContext, GroupPartsCache, render_event
+from app.vevent import FeedContext
 
 
 class MeetingVersion(Protocol):
@@ -35,7 +36,6 @@ class EventCache:
 
     def __init__(self, max_entries: int = 200_000, max_chars: int = 128 * 1024 * 1024) -> None:
         self._entries: OrderedDict[tuple[object, ...], str] = OrderedDict()
-        self._group_parts: GroupPartsCache = {}
         self._max = max_entries
         self._max_chars = max_chars
         self._chars = 0
@@ -79,7 +79,7 @@ class EventCache:
         if text is not None:
             return text
         key = self.key(meeting, info, ctx, alarm)
-        text = render_event(meeting, info, ctx, alarm, self._group_parts)
+        text = render_event(meeting, info, ctx, alarm)
         with self._lock:
             self.misses += 1
             previous = self._entries.pop(key, None)
@@ -91,8 +91,26 @@ class EventCache:
                 self._chars -= len(self._entries.popitem(last=False)[1])
         return text
 
+    def put(
+        self,
+        meeting: MeetingVersion,
+        info: GroupInfo,
+        ctx: FeedContext,
+        alarm: int | None,
+        text: str,
+    ) -> None:
+        """Hold text rendered elsewhere (the event store) as this meeting version's."""
+        key = self.key(meeting, info, ctx, alarm)
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            self._chars += len(text) - (len(previous) if previous is not None else 0)
+            self._entries[key] = text
+            while len(self._entries) > 1 and (
+                len(self._entries) > self._max or self._chars > self._max_chars
+            ):
+                self._chars -= len(self._entries.popitem(last=False)[1])
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self._chars = 0
-        self._group_parts.clear()

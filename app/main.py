@@ -22,12 +22,14 @@ from app.admission import Admission
 from app.api import admin, changefeed, changes, feeds, groups, health, meetings, pages, signin
 from app.config import Settings, get_settings
 from app.db import make_engine
+from app.event_store import EventStore
 from app.fastpath import FeedFastPath
 from app.hosts import HostGuard
+from app.json_cache import JsonCache
 from app.limits import AuthLimiter, TooManyFailures
 from app.migrate import prepare
 from app.publishing import FeedService
-from app.revisions import RevisionWatcher
+from app.revision_watch import WatchedRevision
 from app.sender import Sender
 
 log = logging.getLogger("u4ssc")
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=10)
+        app.state.feeds.store.close()
+        app.state.feeds.revisions.close()
         engine.dispose()
 
     app = FastAPI(
@@ -119,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.feeds = FeedService(revisions=RevisionWatcher(engine))
+    app.state.feeds = FeedService(revisions=WatchedRevision(engine), store=EventStore(engine))
     app.state.auth_limiter = AuthLimiter()
     sender = Sender.from_settings(engine, settings)
     app.state.sender = sender
@@ -145,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside even that: a poll of a cached feed is answered here, with the same headers and
     # metrics the layers inside would give it (tests compare both), at a fraction of the cost.
     app.add_middleware(FeedFastPath)
+    # And the JSON API's reads, kept per data revision with a strong ETag (304 on a match).
+    app.add_middleware(JsonCache)
     # Outside everything: at most db_pool_size requests in at once, each using at most one
     # pooled connection; and before that, a Host this service does not answer to is refused.
     app.add_middleware(Admission, limit=settings.db_pool_size)

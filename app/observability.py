@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ACCESS_LOGGER = "u4ssc.access"
+_errors = logging.getLogger("u4ssc")
 # Unknown paths share one label, so that scanners cannot grow the metrics without bound.
 UNMATCHED = "unmatched"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -88,6 +89,9 @@ class Metrics:
         children[1].observe(elapsed)
         if self.access_log is not None:
             self.access_log.info(_log_line(scope, method, status, elapsed))
+        elif status >= 500:
+            # No access log by default (ACCESS_LOG): an operator still sees every failure.
+            _errors.warning("%s %s answered %d", method, scope.get("path", ""), status)
 
 
 def configure_json_logs() -> logging.Logger:

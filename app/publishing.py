@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -17,13 +16,13 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import feeds, readmodel
+from app import event_store, feeds, ical_calendar, readmodel
 from app.db import current_revision
 from app.event_cache import EventCache
 from app.feed_selection import FeedSelection, cutoff_date, select_feed
 from app.models import Meeting
 from app.readmodel import GroupInfo
-from app.revisions import RevisionWatcher
+from app.revision_watch import WatchedRevision
 from app.vevent import FeedContext
 
 
@@ -73,8 +72,9 @@ class FeedService:
 
     max_feeds: int = 512
     max_bytes: int = 256 * 1024 * 1024
-    revisions: RevisionWatcher | None = None
+    revisions: WatchedRevision | None = None
     events: EventCache = field(default_factory=EventCache)
+    store: event_store.EventStore | None = None
     renders: int = 0
     hits: int = 0
     _feeds: OrderedDict[tuple[object, ...], RenderedFeed] = field(default_factory=OrderedDict)
@@ -143,8 +143,8 @@ class FeedService:
         A write session sees its own uncommitted changes: it gets an index of its own."""
         if self.revisions is None or session.info.get("writes"):
             return readmodel.group_index(session)
-        watcher = self.revisions
-        revision = watcher.current() if watcher.cheap else current_revision(session)
+        # The store's own revision: a watcher's may lag another process's write a moment.
+        revision = current_revision(session)
         cached = self._groups
         if cached is not None and cached[0] == revision:
             return cached[1]
@@ -208,6 +208,16 @@ class FeedService:
         rows, header, filename = select_feed(session, index, selection, ctx, cutoff)
         alarm = selection.alarm
         texts = [self.events.peek(row, index[row.group_id], ctx, alarm) for row in rows]
+        if self.store is not None and None in texts:
+            # Texts another process (or an earlier run) rendered: no event is rendered again.
+            absent = [row for row, text in zip(rows, texts, strict=True) if text is None]
+            stored = self.store.lookup(session, absent, index, ctx, alarm)
+            for row in absent:
+                if row.id in stored:
+                    self.events.put(row, index[row.group_id], ctx, alarm, stored[row.id])
+            texts = [
+                stored.get(row.id) if t is None else t for row, t in zip(rows, texts, strict=True)
+            ]
         # Whole meetings are loaded only for the events not cached at their version.
         missing = [row.id for row, text in zip(rows, texts, strict=True) if text is None]
         # Plain rows, not ORM objects: rendering only reads them, and rows cost a tenth.
@@ -223,17 +233,43 @@ class FeedService:
             else self.events.get(loaded[row.id], index[row.group_id], ctx, alarm)
             for row, text in zip(rows, texts, strict=True)
         ]
-        body = feeds.render_calendar(header, ctx, feeds.zones_needed(cast(Any, rows)), events)
+        if self.store is not None and missing:
+            fresh = [(row, e) for row, t, e in zip(rows, texts, events, strict=True) if t is None]
+            self.store.save(session, fresh, index, ctx, alarm)
+        body = ical_calendar.render_calendar(
+            header, ctx, feeds.zones_needed(cast(Any, rows)), events
+        )
         group_ids = {row.group_id for row in rows} | {
             gid for gid, info in index.items() if info.slug in selection.groups
         }
         stamps = [row.updated_at for row in rows] + [index[g].group.updated_at for g in group_ids]
+        # The ETag from versions, not a hash of the body: the same in every process.
+        etag = event_store.feed_tag(
+            (
+                selection,
+                ctx,
+                cutoff,
+                header,
+                [(row.id, row.version, row.sequence) for row in rows],
+                sorted((g, event_store.stamp(_NO_MEETING, index[g])) for g in group_ids),
+            )
+        )
         return RenderedFeed(
             body=body,
-            etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
+            etag=etag,
             last_modified=max(stamps, default=EPOCH),
             filename=filename,
         )
+
+
+class _NoMeeting:
+    """Stands for a meeting in event_store.stamp when only the group's versions count."""
+
+    version = 0
+    sequence = 0
+
+
+_NO_MEETING = _NoMeeting()
 
 
 def _gzip_level(size: int) -> int:

@@ -20,6 +20,7 @@ WEB_ALLOWED = {
     "hosts.py",
     "edge.py",
     "admission.py",
+    "json_cache.py",  # the JSON reads cached per revision (an ASGI layer)
     "observability.py",  # the ASGI metrics middleware and its /metrics route table
 }
 WEB_FRAMEWORKS = ("fastapi", "starlette")

@@ -24,7 +24,8 @@ from tests.conftest import ADMIN_TOKEN, BASE_URL
 
 TABLES = {"group", "person", "leadership", "meeting", "revision", "apitoken", "change"}
 # Added by later revisions: 0002, the console's accounts and sessions; 0003, the outbox.
-LATER_TABLES = {"users", "consolesession", "outboxmessage", "webhook"}
+# 0004, stored event texts.
+LATER_TABLES = {"users", "consolesession", "outboxmessage", "webhook", "storedevent"}
 
 
 @pytest.fixture

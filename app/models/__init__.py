@@ -1,6 +1,6 @@
 """The models, one family per entity: `fields` (vocabularies and checked types), `groups`,
-`meetings`, and `store` (revision, tokens, audit, outbox, webhooks, accounts). Importing this
-package registers every table (Alembic reads SQLModel.metadata)."""
+`meetings`, and `store` (revision, tokens, audit, outbox, webhooks, accounts, stored events).
+Importing this package registers every table (Alembic reads SQLModel.metadata)."""
 
 from app.models.fields import (
     WG_CODE_PATTERN,
@@ -49,6 +49,7 @@ from app.models.store import (
     ConsoleSession,
     OutboxMessage,
     Revision,
+    StoredEvent,
     User,
     UserBase,
     UserCreate,
@@ -96,6 +97,7 @@ __all__ = [
     "Revision",
     "ShortText",
     "Slug",
+    "StoredEvent",
     "Url",
     "User",
     "UserBase",

@@ -1,5 +1,5 @@
 """The store's own tables: the data revision, API tokens, the audit trail (with its public
-models), the outbox and webhooks, console accounts and their sessions."""
+models), the outbox and webhooks, console accounts and their sessions, stored event texts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
@@ -144,3 +144,18 @@ class ConsoleSession(SQLModel, table=True):
     csrf_token: str = SQLField(max_length=64)
     created_at: datetime
     last_seen_at: datetime
+
+
+class StoredEvent(SQLModel, table=True):
+    """A meeting's VEVENT text as rendered for one context (app.event_store): kept so that a
+    new process or another replica serves feeds without rendering events again."""
+
+    meeting_id: int = SQLField(
+        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    )
+    # A hash of what the text depends on besides the meeting: base URL, uid domain, organizer,
+    # alarm, the renderer's version.
+    context: str = SQLField(primary_key=True, max_length=64)
+    # The meeting's version, sequence and change time with its group's and parent's versions.
+    stamp: str = SQLField(max_length=120)
+    body: str
