@@ -129,7 +129,7 @@ def calendar_part(meeting: Meeting, info: GroupInfo, ctx: vevent.FeedContext) ->
         source_url=f"{ctx.base_url}/meetings/{meeting.uid}.ics",
         page_url=links.meeting_page_url(ctx.base_url, info.slug, meeting.uid),
     )
-    event = ical_event.render_event(meeting, info, ctx)
+    event = ical_event.render_event(meeting, info, ctx).encode("utf-8")
     return ical_calendar.render_calendar(header, ctx, feeds.zones_needed([meeting]), [event])
 
 

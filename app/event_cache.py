@@ -1,116 +1,93 @@
-"""Rendered VEVENT text kept per meeting version, so that a change re-renders one event and
-every feed holding the others reuses their text."""
+"""Rendered VEVENT bytes kept per rendering context and meeting, each with the stamp (meeting
+version and sequence, group and parent versions) it was rendered at, so that a change renders
+one event and every feed holding the others reuses their bytes."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections import OrderedDict
-from typing import Protocol
 
 from app.ical_event import render_event
 from app.models import Meeting
 from app.readmodel import GroupInfo
 from app.vevent import FeedContext
 
+# (meeting version, sequence, (group version, parent version)): what an event's text depends
+# on besides the rendering context.
+Stamp = tuple[int, int, tuple[int, int]]
+Texts = dict[int, tuple[Stamp, bytes]]
 
-class MeetingVersion(Protocol):
-    """What identifies one version of a meeting's event text (a Meeting, or a row of it)."""
 
-    @property
-    def uid(self) -> str: ...
-    @property
-    def id(self) -> int | None: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def sequence(self) -> int: ...
-    @property
-    def updated_at(self) -> dt.datetime: ...
+def group_stamp(info: GroupInfo) -> tuple[int, int]:
+    return info.group.version, info.parent.version if info.parent is not None else 0
 
 
 class EventCache:
-    """Rendered VEVENT text per meeting version; bounded by entries and by characters held
-    (each `alarm=` value renders every event anew, so a client could otherwise fill memory),
-    least recently used goes first."""
+    """Event bytes by context (FeedContext, alarm), then by meeting id. Bounded by the bytes
+    held (each `alarm=` value is a context of its own and renders every event anew, so a client
+    could otherwise fill memory): the least recently used context goes first, and a context
+    that alone outgrows the bound keeps what it holds and takes no more."""
 
-    def __init__(self, max_entries: int = 200_000, max_chars: int = 128 * 1024 * 1024) -> None:
-        self._entries: OrderedDict[tuple[object, ...], str] = OrderedDict()
-        self._max = max_entries
-        self._max_chars = max_chars
-        self._chars = 0
-        # Worker threads read and fill the cache together: an entry looked up by one may be
-        # evicted by another before it is moved to the end, so each step holds the lock.
+    def __init__(self, max_bytes: int = 320 * 1024 * 1024) -> None:
+        self._contexts: OrderedDict[tuple[FeedContext, int | None], Texts] = OrderedDict()
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        # Worker threads render and fill contexts side by side: each change of the bounds
+        # holds the lock; a read of one entry is a single dictionary look-up.
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    @staticmethod
-    def key(
-        meeting: MeetingVersion, info: GroupInfo, ctx: FeedContext, alarm: int | None
-    ) -> tuple[object, ...]:
-        return (
-            meeting.uid,
-            meeting.id,
-            meeting.version,
-            meeting.sequence,
-            meeting.updated_at,
-            info.group.version,
-            info.parent.version if info.parent else 0,
-            ctx,
-            alarm,
-        )
+    @property
+    def size(self) -> int:
+        """Bytes of event text held."""
+        return self._bytes
 
-    def peek(
-        self, meeting: MeetingVersion, info: GroupInfo, ctx: FeedContext, alarm: int | None
-    ) -> str | None:
-        """The cached text of this meeting version, if any: lets a feed load whole meetings
-        only for the events it must render."""
-        key = self.key(meeting, info, ctx, alarm)
+    def texts(self, ctx: FeedContext, alarm: int | None) -> Texts:
+        """The texts held for this context, by meeting id (read them, don't change them)."""
+        key = (ctx, alarm)
         with self._lock:
-            text = self._entries.get(key)
-            if text is not None:
-                self.hits += 1
-                self._entries.move_to_end(key)
-        return text
-
-    def get(self, meeting: Meeting, info: GroupInfo, ctx: FeedContext, alarm: int | None) -> str:
-        text = self.peek(meeting, info, ctx, alarm)
-        if text is not None:
-            return text
-        key = self.key(meeting, info, ctx, alarm)
-        text = render_event(meeting, info, ctx, alarm)
-        with self._lock:
-            self.misses += 1
-            previous = self._entries.pop(key, None)
-            self._chars += len(text) - (len(previous) if previous is not None else 0)
-            self._entries[key] = text
-            while len(self._entries) > 1 and (
-                len(self._entries) > self._max or self._chars > self._max_chars
-            ):
-                self._chars -= len(self._entries.popitem(last=False)[1])
-        return text
+            texts = self._contexts.get(key)
+            if texts is None:
+                texts = self._contexts[key] = {}
+            else:
+                self._contexts.move_to_end(key)
+        return texts
 
     def put(
-        self,
-        meeting: MeetingVersion,
-        info: GroupInfo,
-        ctx: FeedContext,
-        alarm: int | None,
-        text: str,
+        self, ctx: FeedContext, alarm: int | None, items: list[tuple[int, Stamp, bytes]]
     ) -> None:
-        """Hold text rendered elsewhere (the event store) as this meeting version's."""
-        key = self.key(meeting, info, ctx, alarm)
+        """Hold texts (meeting id, stamp, bytes) rendered here or read from the event store."""
+        key = (ctx, alarm)
         with self._lock:
-            previous = self._entries.pop(key, None)
-            self._chars += len(text) - (len(previous) if previous is not None else 0)
-            self._entries[key] = text
-            while len(self._entries) > 1 and (
-                len(self._entries) > self._max or self._chars > self._max_chars
-            ):
-                self._chars -= len(self._entries.popitem(last=False)[1])
+            texts = self._contexts.setdefault(key, {})
+            self._contexts.move_to_end(key)
+            for meeting_id, stamp, text in items:
+                previous = texts.get(meeting_id)
+                grown = len(text) - (len(previous[1]) if previous is not None else 0)
+                while self._bytes + grown > self._max_bytes and len(self._contexts) > 1:
+                    _, evicted = self._contexts.popitem(last=False)
+                    self._bytes -= sum(len(t) for _, t in evicted.values())
+                if self._bytes + grown > self._max_bytes:
+                    return  # this context alone fills the bound: its feed still renders
+                texts[meeting_id] = (stamp, text)
+                self._bytes += grown
+
+    def count_hits(self, count: int) -> None:
+        with self._lock:
+            self.hits += count
+
+    def render(
+        self, meeting: Meeting, info: GroupInfo, ctx: FeedContext, alarm: int | None
+    ) -> tuple[Stamp, bytes]:
+        """Render one event (counted as a miss); the caller holds it with `put`."""
+        text = render_event(meeting, info, ctx, alarm).encode("utf-8")
+        with self._lock:
+            self.misses += 1
+        assert meeting.id is not None
+        return (meeting.version, meeting.sequence, group_stamp(info)), text
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
-            self._chars = 0
+            self._contexts.clear()
+            self._bytes = 0

@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db import make_engine, write_session
+from app.event_cache import Stamp
 from app.ical_event import RENDERER_VERSION
 from app.models import StoredEvent
-from app.readmodel import GroupInfo
 from app.vevent import FeedContext
 
 log = logging.getLogger("u4ssc")
@@ -47,11 +47,10 @@ def context_key(ctx: FeedContext, alarm: int | None) -> str:
     return hashlib.sha256(repr(seen).encode()).hexdigest()[:32]
 
 
-def stamp(row: Any, info: GroupInfo) -> str:
-    """The version of a meeting's event text: its own version (raised by every change to it)
-    and sequence, and its group's and parent's versions."""
-    parent = info.parent.version if info.parent is not None else 0
-    return f"{row.version}.{row.sequence}.{info.group.version}.{parent}"
+def stamp_text(stamp: Stamp) -> str:
+    """A text's stamp as stored: "version.sequence.group version.parent version"."""
+    version, sequence, (group, parent) = stamp
+    return f"{version}.{sequence}.{group}.{parent}"
 
 
 def feed_tag(parts: Iterable[object]) -> str:
@@ -82,44 +81,49 @@ class EventStore:
     def lookup(
         self,
         session: Session,
-        rows: Sequence[Any],
-        index: dict[int, GroupInfo],
+        wanted: dict[int, Stamp],
         ctx: FeedContext,
         alarm: int | None,
-    ) -> dict[int, str]:
-        """Stored texts, by meeting id, of those rows whose stored stamp is current."""
-        if alarm not in STORED_ALARMS or not rows:
-            return {}
+    ) -> list[tuple[int, Stamp, bytes]]:
+        """Stored texts (meeting id, stamp, bytes) of the wanted meetings whose stored stamp is
+        the one wanted. Many are read in one pass over the context's rows, a few by id."""
+        if alarm not in STORED_ALARMS or not wanted:
+            return []
         context = context_key(ctx, alarm)
-        wanted = {row.id: stamp(row, index[row.group_id]) for row in rows}
-        ids = list(wanted)
-        found: dict[int, str] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            statement = select(_TABLE.c.meeting_id, _TABLE.c.stamp, _TABLE.c.body).where(
-                _TABLE.c.context == context, _TABLE.c.meeting_id.in_(chunk)
-            )
+        columns = (_TABLE.c.meeting_id, _TABLE.c.stamp, _TABLE.c.body)
+        if len(wanted) > _CHUNK * 4:
+            statements = [select(*columns).where(_TABLE.c.context == context)]
+        else:
+            ids = list(wanted)
+            statements = [
+                select(*columns).where(
+                    _TABLE.c.context == context, _TABLE.c.meeting_id.in_(ids[i : i + _CHUNK])
+                )
+                for i in range(0, len(ids), _CHUNK)
+            ]
+        texts = {meeting_id: stamp_text(s) for meeting_id, s in wanted.items()}
+        found: list[tuple[int, Stamp, bytes]] = []
+        for statement in statements:
             for meeting_id, stored_stamp, body in session.execute(statement):
-                if wanted.get(meeting_id) == stored_stamp:
-                    found[meeting_id] = body
+                if texts.get(meeting_id) == stored_stamp:
+                    found.append((meeting_id, wanted[meeting_id], body.encode("utf-8")))
         self.loaded += len(found)
         return found
 
     def save(
         self,
         session: Session,
-        rendered: Iterable[tuple[Any, str]],
-        index: dict[int, GroupInfo],
+        rendered: Sequence[tuple[int, Stamp, bytes]],
         ctx: FeedContext,
         alarm: int | None,
     ) -> None:
-        """Write texts just rendered (row, text) back, before the feed is answered: the next
-        writer then never finds this one's transaction in its way. Skipped inside a write
-        session, whose own lock the write would wait for."""
-        if alarm not in STORED_ALARMS or session.info.get("writes"):
+        """Write texts just rendered (meeting id, stamp, bytes) back, before the feed is
+        answered: the next writer then never finds this one's transaction in its way. Skipped
+        inside a write session, whose own lock the write would wait for."""
+        if alarm not in STORED_ALARMS or session.info.get("writes") or not rendered:
             return
         context = context_key(ctx, alarm)
-        items = [(row.id, context, stamp(row, index[row.group_id]), text) for row, text in rendered]
+        items = [(m, context, stamp_text(s), text.decode("utf-8")) for m, s, text in rendered]
         try:
             for start in range(0, len(items), _CHUNK):
                 self._write(items[start : start + _CHUNK])

@@ -39,14 +39,13 @@ def calendar_head(header: FeedHeader, ctx: FeedContext, zones: dict[str, int]) -
 
 
 def render_calendar(
-    header: FeedHeader, ctx: FeedContext, zones: dict[str, int], events: Sequence[str]
+    header: FeedHeader, ctx: FeedContext, zones: dict[str, int], events: Sequence[bytes]
 ) -> bytes:
-    """The whole feed: header, one VTIMEZONE per zone its timed events use, the events."""
+    """The whole feed: header, one VTIMEZONE per zone its timed events use, the events (as
+    UTF-8 bytes), joined once."""
     parts = [calendar_head(header, ctx, zones)]
     for name in sorted(zones):
         parts.append(
             "".join(line + "\r\n" for line in vtimezone.vtimezone_lines(name, zones[name])).encode()
         )
-    parts.append("".join(events).encode("utf-8"))
-    parts.append(_END)
-    return b"".join(parts)
+    return b"".join([*parts, *events, _END])

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import threading
+from array import array
 from collections import OrderedDict
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from functools import cached_property
+from itertools import chain, compress, repeat
+from operator import is_, ne
 from typing import Any, cast
 
 from sqlalchemy import select as sql_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import event_store, feeds, ical_calendar, readmodel
+from app import event_store, ical_calendar, readmodel
 from app.db import current_revision
-from app.event_cache import EventCache
+from app.event_cache import EventCache, Stamp, group_stamp
 from app.feed_selection import FeedSelection, cutoff_date, select_feed
 from app.models import Meeting
 from app.readmodel import GroupInfo
@@ -62,6 +67,16 @@ class RenderedFeed:
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
+@dataclass(frozen=True)
+class _Assembly:
+    """A feed's last render: its rows, their event texts (shared with the event cache) and
+    the group stamps they were rendered at."""
+
+    rows: Sequence[tuple[int, int, int, int]]
+    parts: list[bytes]
+    groups: dict[int, tuple[int, int]]
+
+
 @dataclass
 class FeedService:
     """One per process: rendered feeds keyed by selection and revision, and rendered events.
@@ -84,6 +99,7 @@ class FeedService:
     _known: set[FeedSelection] = field(default_factory=set)
     _groups: tuple[int, dict[int, GroupInfo]] | None = None
     _groups_lock: threading.Lock = field(default_factory=threading.Lock)
+    _last: dict[tuple[object, ...], _Assembly] = field(default_factory=dict)
 
     def feed(
         self,
@@ -205,71 +221,94 @@ class FeedService:
         cutoff: dt.date,
     ) -> RenderedFeed:
         index = self.groups(session)
-        rows, header, filename = select_feed(session, index, selection, ctx, cutoff)
+        found = select_feed(session, index, selection, ctx, cutoff)
         alarm = selection.alarm
-        texts = [self.events.peek(row, index[row.group_id], ctx, alarm) for row in rows]
-        if self.store is not None and None in texts:
-            # Texts another process (or an earlier run) rendered: no event is rendered again.
-            absent = [row for row, text in zip(rows, texts, strict=True) if text is None]
-            stored = self.store.lookup(session, absent, index, ctx, alarm)
-            for row in absent:
-                if row.id in stored:
-                    self.events.put(row, index[row.group_id], ctx, alarm, stored[row.id])
-            texts = [
-                stored.get(row.id) if t is None else t for row, t in zip(rows, texts, strict=True)
-            ]
-        # Whole meetings are loaded only for the events not cached at their version.
-        missing = [row.id for row, text in zip(rows, texts, strict=True) if text is None]
-        # Plain rows, not ORM objects: rendering only reads them, and rows cost a tenth.
-        loaded: dict[int | None, Meeting] = {}
-        table = cast(Any, Meeting).__table__
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
-            for meeting in session.execute(sql_select(table).where(table.c.id.in_(chunk))):
-                loaded[meeting.id] = cast(Meeting, meeting)
-        events = [
-            text
-            if text is not None
-            else self.events.get(loaded[row.id], index[row.group_id], ctx, alarm)
-            for row, text in zip(rows, texts, strict=True)
-        ]
-        if self.store is not None and missing:
-            fresh = [(row, e) for row, t, e in zip(rows, texts, events, strict=True) if t is None]
-            self.store.save(session, fresh, index, ctx, alarm)
-        body = ical_calendar.render_calendar(
-            header, ctx, feeds.zones_needed(cast(Any, rows)), events
-        )
-        group_ids = {row.group_id for row in rows} | {
+        groups = {gid: group_stamp(info) for gid, info in index.items()}
+        rows = found.rows
+        # After a write, most rows are those of this feed's last render, whose texts are still
+        # right: only the rows that differ (compared in C) are looked up again.
+        last = self._last.get((selection, cutoff, ctx))
+        if last is not None and last.groups == groups and len(last.rows) == len(rows):
+            parts: list[bytes | None] = list(last.parts)
+            changed: Iterable[int] = compress(range(len(rows)), map(ne, rows, last.rows))
+        else:
+            parts = [None] * len(rows)
+            changed = range(len(rows))
+        held = self.events.texts(ctx, alarm).get
+        absent: dict[int, Stamp] = {}
+        for position in changed:
+            meeting_id, group_id, version, sequence = rows[position]
+            stamp = (version, sequence, groups[group_id])
+            entry = held(meeting_id)
+            if entry is not None and entry[0] == stamp:
+                parts[position] = entry[1]
+            else:
+                absent[meeting_id] = stamp
+                parts[position] = None
+        if absent:
+            # Texts another process (or an earlier run) stored, then those rendered here.
+            fresh = self.store.lookup(session, absent, ctx, alarm) if self.store else []
+            texts = {meeting_id: text for meeting_id, _, text in fresh}
+            missing = absent.keys() - texts.keys()
+            rendered = self._render_events(session, missing, index, ctx, alarm)
+            texts.update((meeting_id, text) for meeting_id, _, text in rendered)
+            self.events.put(ctx, alarm, fresh + rendered)
+            if self.store is not None:
+                self.store.save(session, rendered, ctx, alarm)
+            for position in compress(range(len(rows)), map(is_, parts, repeat(None))):
+                parts[position] = texts[rows[position][0]]
+        self.events.count_hits(len(parts) - len(absent))
+        done = cast(list[bytes], parts)
+        with self._lock:
+            if len(self._last) >= self.max_feeds:
+                self._last.clear()
+            self._last[(selection, cutoff, ctx)] = _Assembly(rows, done, groups)
+        body = ical_calendar.render_calendar(found.header, ctx, found.zones, done)
+        group_ids = {row[1] for row in rows} | {
             gid for gid, info in index.items() if info.slug in selection.groups
         }
-        stamps = [row.updated_at for row in rows] + [index[g].group.updated_at for g in group_ids]
+        stamps = [index[g].group.updated_at for g in group_ids]
+        if found.last_modified is not None:
+            stamps.append(found.last_modified)
         # The ETag from versions, not a hash of the body: the same in every process.
+        versions = array("q", chain.from_iterable(rows))
         etag = event_store.feed_tag(
             (
                 selection,
                 ctx,
                 cutoff,
-                header,
-                [(row.id, row.version, row.sequence) for row in rows],
-                sorted((g, event_store.stamp(_NO_MEETING, index[g])) for g in group_ids),
+                found.header,
+                hashlib.sha256(versions.tobytes()).hexdigest(),
+                sorted((g, groups[g]) for g in group_ids),
             )
         )
         return RenderedFeed(
             body=body,
             etag=etag,
             last_modified=max(stamps, default=EPOCH),
-            filename=filename,
+            filename=found.filename,
         )
 
-
-class _NoMeeting:
-    """Stands for a meeting in event_store.stamp when only the group's versions count."""
-
-    version = 0
-    sequence = 0
-
-
-_NO_MEETING = _NoMeeting()
+    def _render_events(
+        self,
+        session: Session,
+        ids: Collection[int],
+        index: dict[int, GroupInfo],
+        ctx: FeedContext,
+        alarm: int | None,
+    ) -> list[tuple[int, Stamp, bytes]]:
+        """Render the events of these meetings, loaded whole (as plain rows, a tenth of the
+        cost of ORM objects: rendering only reads them)."""
+        table = cast(Any, Meeting).__table__
+        wanted = sorted(ids)
+        rendered = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for row in session.execute(sql_select(table).where(table.c.id.in_(chunk))):
+                meeting = cast(Meeting, row)
+                stamp, text = self.events.render(meeting, index[meeting.group_id], ctx, alarm)
+                rendered.append((row.id, stamp, text))
+        return rendered
 
 
 def _gzip_level(size: int) -> int:

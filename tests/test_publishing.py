@@ -41,3 +41,36 @@ def test_concurrent_misses_render_once(client: TestClient, app: FastAPI) -> None
     assert b"Moved" in results[0]
     assert service.renders == 1
     assert service.hits == 7
+
+
+def _render(service: FeedService, app: FastAPI, selection: FeedSelection) -> bytes:
+    ctx = feed_context(app.state.settings, "https://calendar.example.org")
+    with Session(app.state.engine) as session:
+        return service.feed(session, selection, ctx, 90).body
+
+
+def test_a_re_render_reuses_unchanged_events_and_equals_a_render_from_nothing(
+    client: TestClient, app: FastAPI
+) -> None:
+    # A re-render starts from the feed's last render (rows compared, texts kept): whatever
+    # the write did (a new title, a new date that moves the meeting in feed order, a
+    # cancellation, a new meeting), the bytes must be those a new service renders from nothing.
+    service = FeedService()
+    feeds = [FeedSelection(), FeedSelection(("ai-in-cities",)), FeedSelection(hide_cancelled=True)]
+    for selection in feeds:
+        _render(service, app, selection)
+    uid = "ai-in-cities-wg2-2023-09-28"
+    writes = [
+        ("patch", f"/api/meetings/{uid}", {"title": "Renamed"}),
+        ("patch", f"/api/meetings/{uid}", {"date": "2023-07-02"}),
+        ("patch", f"/api/meetings/{uid}", {"status": "cancelled"}),
+        ("post", "/api/meetings", {"group": "ai-in-cities-wg2", "date": "2023-08-08"}),
+    ]
+    for method, path, body in writes:
+        answer = getattr(client, method)(path, json=body, headers=AUTH)
+        assert answer.status_code in (200, 201), answer.text
+        rendered_before = service.events.misses
+        for selection in feeds:
+            assert _render(service, app, selection) == _render(FeedService(), app, selection)
+        # The one meeting written is rendered again (once per context it shows in), no other.
+        assert service.events.misses - rendered_before <= 1

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,50 +20,47 @@ from app.vevent import FeedContext
 from tests.conftest import AUTH, BASE_URL
 
 
-class _Interleaved(OrderedDict[tuple[object, ...], str]):
-    """The cache's dict, with another thread let in right after a successful read: the
-    interleaving that made a read's move_to_end meet a key another thread had evicted."""
-
-    between: Callable[[], None] | None = None
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        value = super().get(key, default)
-        between, self.between = self.between, None
-        if value is not None and between is not None:
-            between()
-        return value
-
-
-def test_event_cache_read_while_another_thread_evicts_raises_no_key_error(
+def test_event_cache_filled_by_many_threads_at_once_stays_within_its_bound(
     engine: Engine,
 ) -> None:
+    # Worker threads render feeds of different contexts side by side: the cache's count of
+    # bytes must stay exact and within its bound, whoever evicts whom.
     with Session(engine) as session:
-        first, second, third = list(session.exec(select(Meeting).limit(3)).all())
+        meetings = list(session.exec(select(Meeting).limit(6)).all())
         index = crud.group_index(session)
-        for meeting in (first, second, third):
+        for meeting in meetings:
             session.expunge(meeting)
-    ctx = FeedContext(BASE_URL, "u4ssc.itu.int", "u4ssc@itu.int", dt.timedelta(hours=6))
-    cache = EventCache(max_entries=2)
-    entries = _Interleaved()
-    cache._entries = entries
-    for meeting in (first, second):
-        cache.get(meeting, index[meeting.group_id], ctx, None)  # full: `first` goes next
+    rendered = []
+    renderer = EventCache()
+    base = FeedContext(BASE_URL, "u4ssc.itu.int", "u4ssc@itu.int", dt.timedelta(hours=6))
+    for meeting in meetings:
+        assert meeting.id is not None
+        stamp, text = renderer.render(meeting, index[meeting.group_id], base, None)
+        rendered.append((meeting.id, stamp, text))
+    one_context = sum(len(text) for _, _, text in rendered)
+    cache = EventCache(max_bytes=3 * one_context)
+    errors: list[BaseException] = []
 
-    def another_thread_fills_the_cache() -> None:
-        # A third entry evicts `first`; with the lock it waits until the read is done.
-        other = threading.Thread(
-            target=cache.get, args=(third, index[third.group_id], ctx, None), daemon=True
-        )
-        other.start()
-        other.join(timeout=0.5)
+    def fill(alarm: int) -> None:
+        try:
+            for _ in range(50):
+                cache.put(base, alarm, rendered)
+                held = cache.texts(base, alarm)
+                assert all(text.startswith(b"BEGIN:VEVENT") for _, text in held.values())
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
 
-    entries.between = another_thread_fills_the_cache
-    text = cache.peek(first, index[first.group_id], ctx, None)
-    assert text is not None and "BEGIN:VEVENT" in text
-    deadline = time.monotonic() + 5
-    while len(entries) > 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert len(entries) == 2  # still bounded, whoever went first
+    threads = [threading.Thread(target=fill, args=(alarm,)) for alarm in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    held = [cache.texts(base, alarm) for alarm in range(8)]
+    assert cache.size <= 3 * one_context
+    assert cache.size == sum(len(t) for texts in held for _, t in texts.values())
+    assert any(len(texts) == len(meetings) for texts in held)
+    assert renderer.misses == len(meetings) and cache.misses == 0  # only rendering counts
 
 
 def test_gzip_and_identity_answers_carry_different_strong_etags(client: TestClient) -> None:
@@ -153,10 +148,9 @@ def test_a_sweep_of_alarm_values_keeps_the_caches_within_their_bounds(
     # Each alarm value is a feed of its own and renders every event anew: the sequence of
     # requests an attacker would pick once Host can no longer multiply feeds.
     service = app.state.feeds
-    service.events = EventCache(max_chars=100_000)
+    service.events = EventCache(max_bytes=100_000)
     service.max_bytes = 300_000
     for alarm in range(0, 1441, 5):
         assert client.get(f"/calendar.ics?alarm={alarm}").status_code == 200
-    assert service.events._chars <= 100_000
-    assert sum(len(t) for t in service.events._entries.values()) == service.events._chars
+    assert service.events.size <= 100_000
     assert service._bytes <= 300_000 or len(service._feeds) == 1

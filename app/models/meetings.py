@@ -8,6 +8,7 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, model_validator
+from sqlalchemy import Index, text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
@@ -27,6 +28,32 @@ from app.models.fields import (
 
 class Meeting(SQLModel, table=True):
     """An e-meeting: a wall-clock date (and times) in its zone; its instants follow from them."""
+
+    # A feed reads its meetings in feed order, and the zones and change time its header needs,
+    # from these indexes alone, not from the table's pages (migration 0005).
+    __table_args__ = (
+        Index(
+            "ix_meeting_feed",
+            "geneva_date",
+            text("(start_utc IS NOT NULL)"),
+            "start_utc",
+            "uid",
+            "status",
+            "id",
+            "group_id",
+            "version",
+            "sequence",
+        ),
+        Index(
+            "ix_meeting_feed_zones",
+            "timezone",
+            text("(start_time IS NOT NULL)"),
+            "status",
+            "geneva_date",
+            "date",
+            "updated_at",
+        ),
+    )
 
     id: int | None = SQLField(default=None, primary_key=True)
     uid: str = SQLField(unique=True, index=True, max_length=120)
