@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -159,3 +160,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 app = create_app()
+# What is loaded by now (the framework, the models, the routes) lives as long as the process:
+# frozen out of the collector's sight, a full collection no longer walks it. One used to
+# land inside a re-render now and then and take it from 10 ms to over 100 ms.
+gc.collect()
+gc.freeze()
