@@ -99,7 +99,10 @@ class FeedService:
     _known: set[FeedSelection] = field(default_factory=set)
     _groups: tuple[int, dict[int, GroupInfo]] | None = None
     _groups_lock: threading.Lock = field(default_factory=threading.Lock)
-    _last: dict[tuple[object, ...], _Assembly] = field(default_factory=dict)
+    # Each feed's last render, least recently rendered first, bounded by the rows held.
+    max_last_rows: int = 400_000
+    _last: OrderedDict[tuple[object, ...], _Assembly] = field(default_factory=OrderedDict)
+    _last_rows: int = 0
 
     def feed(
         self,
@@ -124,6 +127,9 @@ class FeedService:
                 cached = self.cached(selection, ctx, cutoff, revision)
                 if cached is not None:
                     return cached
+                # No poll at this revision can be answered from an older one: let those go
+                # first, so that a large feed's old and new bodies are not held at once.
+                self._forget_before(revision)
                 rendered = self._render(session, selection, ctx, cutoff)
                 self._store(key, rendered)
                 return rendered
@@ -190,6 +196,23 @@ class FeedService:
         with Session(engine) as session:
             return self.feed(session, selection, ctx, retention)
 
+    def _remember(self, key: tuple[object, ...], assembly: _Assembly) -> None:
+        """Keep a feed's last render (the caller holds the lock); the newest always stays."""
+        previous = self._last.pop(key, None)
+        self._last_rows += len(assembly.rows) - (len(previous.rows) if previous else 0)
+        self._last[key] = assembly
+        while len(self._last) > 1 and self._last_rows > self.max_last_rows:
+            self._last_rows -= len(self._last.popitem(last=False)[1].rows)
+
+    def _forget_before(self, revision: int) -> None:
+        with self._lock:
+            self._drop_before(revision)
+
+    def _drop_before(self, revision: int) -> None:
+        """Drop the feeds of older revisions (the caller holds the lock)."""
+        for old in [k for k in self._feeds if isinstance(k[1], int) and k[1] < revision]:
+            self._bytes -= self._feeds.pop(old).size
+
     def _store(self, key: tuple[object, ...], rendered: RenderedFeed) -> None:
         revision = key[1]
         assert isinstance(revision, int)
@@ -200,8 +223,7 @@ class FeedService:
                 self._known.clear()
             self._known.add(selection)
             self.renders += 1
-            for old in [k for k in self._feeds if isinstance(k[1], int) and k[1] < revision]:
-                self._bytes -= self._feeds.pop(old).size
+            self._drop_before(revision)
             previous = self._feeds.pop(key, None)
             if previous is not None:
                 self._bytes -= previous.size
@@ -260,9 +282,7 @@ class FeedService:
         self.events.count_hits(len(parts) - len(absent))
         done = cast(list[bytes], parts)
         with self._lock:
-            if len(self._last) >= self.max_feeds:
-                self._last.clear()
-            self._last[(selection, cutoff, ctx)] = _Assembly(rows, done, groups)
+            self._remember((selection, cutoff, ctx), _Assembly(rows, done, groups))
         body = ical_calendar.render_calendar(found.header, ctx, found.zones, done)
         group_ids = {row[1] for row in rows} | {
             gid for gid, info in index.items() if info.slug in selection.groups
