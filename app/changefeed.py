@@ -16,7 +16,7 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 from sqlmodel import Session, col, select
 
-from app import announce, crud, links
+from app import announce, links, readmodel
 from app.models import Change
 
 MAX_ENTRIES = 100
@@ -75,7 +75,7 @@ def _changes(session: Session) -> Iterator[Change]:
 
 
 def _meeting_entry(
-    change: Change, by_slug: dict[str, crud.GroupInfo], base: str
+    change: Change, by_slug: dict[str, readmodel.GroupInfo], base: str
 ) -> tuple[str, str, str] | None:
     before, after = change.before or {}, change.after or {}
     now = after or before
@@ -113,7 +113,7 @@ def entries(
     session: Session, base: str, slugs: set[str] | None = None, limit: int = MAX_ENTRIES
 ) -> list[Entry]:
     """The newest `limit` changes worth telling, of the groups `slugs` (None: all)."""
-    by_slug = {info.slug: info for info in crud.group_index(session).values()}
+    by_slug = {info.slug: info for info in readmodel.group_index(session).values()}
     found: list[Entry] = []
     for change in _changes(session):
         if change.entity == "meeting":

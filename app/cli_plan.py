@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import cli_delivery, crud
+from app import cli_delivery, crud, readmodel
 from app.db import write_session
 from app.models import GroupStatus, GroupUpdate, MeetingCreate, MeetingStatus, MeetingUpdate
 
@@ -29,7 +29,7 @@ def _print_meeting(session: Session, uid: str) -> None:
     when = meeting.date.isoformat()
     if meeting.start_time and meeting.end_time:
         when += f" {meeting.start_time:%H:%M}-{meeting.end_time:%H:%M} {meeting.timezone}"
-    group = crud.group_index(session)[meeting.group_id].slug
+    group = readmodel.group_index(session)[meeting.group_id].slug
     print(f"{meeting.uid}\t{when}\t{meeting.status}\tseq {meeting.sequence}\t{group}")
 
 
@@ -102,7 +102,7 @@ def _groups_set_status(args: argparse.Namespace, engine: Engine) -> int:
 
 def _groups_list(_args: argparse.Namespace, engine: Engine) -> int:
     with Session(engine) as session:
-        for info in crud.group_index(session).values():
+        for info in readmodel.group_index(session).values():
             indent = "  " if info.parent else ""
             print(f"{indent}{info.slug}\t{info.group.status}\t{info.group.name}")
     return 0

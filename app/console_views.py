@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from app import crud
+from app import crud, readmodel
 from app.models import Change, Group, GroupStatus, Meeting, MeetingStatus
 
 # --- the dashboard -----------------------------------------------------------------------------
@@ -29,7 +29,7 @@ class GroupConcern:
 def groups_to_look_at(session: Session, today: dt.date) -> list[GroupConcern]:
     """Groups whose status may no longer be true, judged from their meetings."""
     concerns = []
-    for info in crud.group_index(session).values():
+    for info in readmodel.group_index(session).values():
         group = info.group
         ids = crud.group_ids_covering(session, [group.slug])
         live = (col(Meeting.group_id).in_(ids), col(Meeting.status) != MeetingStatus.cancelled)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from app import announce, crud, mailer, outbox, vevent, webhooks
+from app import announce, crud, mailer, outbox, readmodel, vevent, webhooks
 from app.config import Settings
 from app.models import Change, Meeting, Webhook
 from app.public import group_public, meeting_public
@@ -81,7 +81,7 @@ def _write_messages(session: Session) -> None:
     changes: list[Change] = session.info.pop(_CHANGES, [])
     if context is None or not changes:
         return
-    index = crud.group_index(session)
+    index = readmodel.group_index(session)
     by_slug = {info.slug: info for info in index.values()}
     hooks = list(session.exec(select(Webhook)).all())
     policy = outbox.Policy.from_settings(context.settings)
@@ -95,7 +95,7 @@ def _write_messages(session: Session) -> None:
             _webhook_calls(session, hooks, {info.slug, *_parent(info)}, kind, change, data, policy)
 
 
-def _parent(info: crud.GroupInfo) -> list[str]:
+def _parent(info: readmodel.GroupInfo) -> list[str]:
     return [info.parent.slug] if info.parent is not None else []
 
 
@@ -115,7 +115,7 @@ def _meeting_messages(
     session: Session,
     context: Context,
     change: Change,
-    index: dict[int, crud.GroupInfo],
+    index: dict[int, readmodel.GroupInfo],
     hooks: list[Webhook],
     policy: outbox.Policy,
 ) -> None:

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from sqlmodel import Session, col, select
 
-from app import crud, zones
+from app import crud, readmodel, zones
 from app.models import (
     GROUP_DESCRIPTIVE_FIELDS,
     Code,
@@ -269,12 +269,12 @@ def is_empty(session: Session) -> bool:
 
 def export(session: Session) -> dict[str, Any]:
     """Everything in the store, in the seed file's shape."""
-    index = crud.group_index(session)
+    index = readmodel.group_index(session)
     meetings: dict[int, list[Meeting]] = {}
     for meeting in session.exec(select(Meeting).order_by(*crud.MEETING_ORDER)).all():
         meetings.setdefault(meeting.group_id, []).append(meeting)
 
-    def group_entry(info: crud.GroupInfo) -> dict[str, Any]:
+    def group_entry(info: readmodel.GroupInfo) -> dict[str, Any]:
         g = info.group
         entry: dict[str, Any] = {"slug": g.slug}
         if g.code:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app import crud
+from app import readmodel
 from app.event_cache import EventCache
 from app.models import Meeting
 from app.vevent import FeedContext
@@ -27,7 +27,7 @@ def test_event_cache_filled_by_many_threads_at_once_stays_within_its_bound(
     # bytes must stay exact and within its bound, whoever evicts whom.
     with Session(engine) as session:
         meetings = list(session.exec(select(Meeting).limit(6)).all())
-        index = crud.group_index(session)
+        index = readmodel.group_index(session)
         for meeting in meetings:
             session.expunge(meeting)
     rendered = []

@@ -6,7 +6,7 @@ from email.utils import format_datetime
 
 from fastapi import APIRouter, Request, Response
 
-from app import changefeed, conditional, crud
+from app import changefeed, conditional, crud, readmodel
 from app.api.deps import BaseUrlDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["feeds"])
@@ -74,7 +74,7 @@ def read_group_changes_atom(
 ) -> Response:
     group = crud.get_group(session, slug)
     ids = crud.group_ids_covering(session, [slug])
-    index = crud.group_index(session)
+    index = readmodel.group_index(session)
     slugs = {index[gid].slug for gid in ids if gid in index}
     items = changefeed.entries(session, base, slugs)
     feed = changefeed.render(

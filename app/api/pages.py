@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlmodel import Session
 
-from app import crud, links, zones
+from app import crud, links, readmodel, zones
 from app.api.deps import BaseUrlDep, FeedServiceDep, SessionDep
 from app.feed_selection import ALL_CALENDAR_NAME
 from app.links import calendar_label, feed_url, webcal
@@ -136,7 +136,7 @@ def _human_day(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def meeting_view(meeting: Meeting, info: crud.GroupInfo, base: str) -> MeetingView:
+def meeting_view(meeting: Meeting, info: readmodel.GroupInfo, base: str) -> MeetingView:
     public = meeting_public(meeting, info, base)
     label = calendar_label(info)
     if public.start_utc is None or public.end_utc is None:

@@ -38,12 +38,10 @@ from app.crud.meetings import (
     purge_meeting,
     update_meeting,
 )
-from app.readmodel import GroupInfo, group_index
 
 __all__ = [
     "MEETING_ORDER",
     "Conflict",
-    "GroupInfo",
     "Invalid",
     "MeetingQuery",
     "NotFound",
@@ -58,7 +56,6 @@ __all__ = [
     "group_etag",
     "group_ids_covering",
     "group_ids_in_query",
-    "group_index",
     "group_snapshot",
     "list_changes",
     "list_meetings",
