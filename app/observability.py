@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.request_metrics import RequestStats
 
 ACCESS_LOGGER = "u4ssc.access"
 _errors = logging.getLogger("u4ssc")
@@ -56,37 +58,16 @@ class Metrics:
 
     def __init__(self, feed_service: Callable[[], object]) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "u4ssc_http_requests",
-            "HTTP requests answered, by method, route template and status.",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "u4ssc_http_request_duration_seconds",
-            "Time from request to the end of the answer, by method and route template.",
-            ["method", "route"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        # Counted in plain numbers, exported as a Counter and a Histogram would be.
+        self.requests = RequestStats(LATENCY_BUCKETS)
+        self.registry.register(self.requests)
         self.registry.register(FeedCollector(feed_service))
         self.access_log: logging.Logger | None = None
-        # labels() looks its child up under a lock each time: keep the children at hand.
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def record(self, scope: Scope, route: str, status: int, elapsed: float) -> None:
         """Count and time one answer and, with JSON logs, write its line."""
         method = str(scope.get("method", ""))
-        key = (method, route, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(method, route, str(status)),
-                self.latency.labels(method, route),
-            )
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(elapsed)
+        self.requests.observe(method, route, status, elapsed)
         if self.access_log is not None:
             self.access_log.info(_log_line(scope, method, status, elapsed))
         elif status >= 500:
