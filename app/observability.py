@@ -28,10 +28,14 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 class FeedCollector(Collector):
-    """The feed cache's counters, read from the process's FeedService at scrape time."""
+    """The feed cache's counters, read from the process's FeedService at scrape time; cache
+    hits also counted elsewhere (the front's memo, app.front) are added to its own."""
 
-    def __init__(self, service: Callable[[], object]) -> None:
+    def __init__(
+        self, service: Callable[[], object], more_hits: list[Callable[[], int]] | None = None
+    ) -> None:
         self._service = service
+        self._more_hits = more_hits if more_hits is not None else []
 
     def collect(self) -> Iterator[Metric]:
         service = self._service()
@@ -44,7 +48,10 @@ class FeedCollector(Collector):
         )
         for name, help_text, owner, attribute in counters:
             family = CounterMetricFamily(name, help_text)
-            family.add_metric([], float(getattr(owner, attribute, 0) or 0))
+            value = float(getattr(owner, attribute, 0) or 0)
+            if name == "u4ssc_feed_cache_hits":
+                value += sum(count() for count in self._more_hits)
+            family.add_metric([], value)
             yield family
         entries = getattr(service, "entries", None)
         if entries is not None:
@@ -61,7 +68,9 @@ class Metrics:
         # Counted in plain numbers, exported as a Counter and a Histogram would be.
         self.requests = RequestStats(LATENCY_BUCKETS)
         self.registry.register(self.requests)
-        self.registry.register(FeedCollector(feed_service))
+        # Feed cache hits answered without asking the service (app.front): counted there.
+        self.more_feed_hits: list[Callable[[], int]] = []
+        self.registry.register(FeedCollector(feed_service, self.more_feed_hits))
         self.access_log: logging.Logger | None = None
 
     def record(self, scope: Scope, route: str, status: int, elapsed: float) -> None:
