@@ -28,6 +28,7 @@ class Admission:
         self.wait_seconds = wait_seconds
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.inside = 0  # requests admitted and not yet answered
 
     def _semaphore(self) -> asyncio.Semaphore:
         # One per event loop: a test client runs each app on a loop of its own.
@@ -53,11 +54,13 @@ class Admission:
                 await send_refusal(send, 503, BUSY, ((b"retry-after", b"5"),))
                 return
         held = True
+        self.inside += 1
 
         def release() -> None:
             nonlocal held
             if held:
                 held = False
+                self.inside -= 1
                 slots.release()
 
         async def send_and_release(message: Message) -> None:

@@ -21,6 +21,11 @@ def host_name(header: bytes) -> str:
     return name.rstrip(".")
 
 
+def allows(allowed: frozenset[str], header: bytes) -> bool:
+    """Whether a Host header names a host in `allowed` (which may hold '*': any)."""
+    return "*" in allowed or host_name(header) in allowed
+
+
 # Answers that do not depend on the Host: probes (which often use the pod's or container's IP
 # address as Host) and metrics keep working whatever name they use.
 HOST_FREE_PATHS = frozenset({"/health", "/ready", "/metrics"})
@@ -41,7 +46,7 @@ class HostGuard:
         # A request without Host (HTTP/1.0) gets links to the server's own address: no
         # amplification there, so it is served.
         header = next((value for name, value in scope["headers"] if name == b"host"), None)
-        if header is not None and host_name(header) not in self.allowed:
+        if header is not None and not allows(self.allowed, header):
             shown = header.decode("latin-1")[:100]
             detail = (
                 f"the Host header {shown!r} is not a name this service answers to "

@@ -20,6 +20,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.poll_headers import AUTHORIZATION, COOKIE, HOST, IF_NONE_MATCH, ORIGIN, Found
 from app.revision_watch import UNKNOWN
 
 PREFIXES = ("/api/groups", "/api/meetings")
@@ -56,11 +57,11 @@ def _answer(etag: bytes, headers: list[tuple[bytes, bytes]], body: bytes, route:
     return CachedAnswer(etag, headers, body, route, full, [*short, (b"etag", etag)])
 
 
-class JsonCache:
-    """ASGI middleware; bounded by entries and bytes, older revisions dropped."""
+class JsonStore:
+    """The kept answers, bounded by entries and bytes, older revisions dropped; shared by the
+    JsonCache layer (which fills it) and the front (app.front, which answers its hits)."""
 
-    def __init__(self, app: ASGIApp, max_entries: int = 2048, max_bytes: int = 64 << 20) -> None:
-        self.app = app
+    def __init__(self, max_entries: int = 2048, max_bytes: int = 64 << 20) -> None:
         self._entries: OrderedDict[tuple[Any, ...], CachedAnswer] = OrderedDict()
         self._bytes = 0
         self._max_entries = max_entries
@@ -69,6 +70,70 @@ class JsonCache:
         self._revision = UNKNOWN
         self.hits = 0
         self.misses = 0
+
+    def get(self, key: tuple[Any, ...], revision: int) -> CachedAnswer | None:
+        with self._lock:
+            cached = self._entries.get(key) if self._revision == revision else None
+            if cached is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+        return cached
+
+    def answer(
+        self, scope: Scope, path: str, found: Found, watcher: Any
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes, str] | None:
+        """The front's hit: status, headers, body and route of a kept answer to this GET, or
+        None (not kept, credentials, revision unknown) for the stack to answer."""
+        if (
+            scope["method"] != "GET"
+            or found[AUTHORIZATION] is not None
+            or found[COOKIE] is not None
+            or not _cacheable(path)
+            or watcher is None
+            or not watcher.watching
+        ):
+            return None
+        revision = watcher.current()
+        if revision == UNKNOWN:
+            return None
+        host = found[HOST]
+        origin = found[ORIGIN] is not None
+        key = (path, scope.get("query_string", b""), scope.get("scheme"), host or b"", origin)
+        cached = self.get(key, revision)
+        if cached is None:
+            return None
+        if_none_match = found[IF_NONE_MATCH]
+        if if_none_match is not None and _matches(if_none_match, cached.etag):
+            return 304, cached.not_modified, b"", cached.route
+        return 200, cached.full, cached.body, cached.route
+
+    def store(self, key: tuple[Any, ...], revision: int, answer: CachedAnswer) -> None:
+        if revision == UNKNOWN:
+            return
+        with self._lock:
+            if revision != self._revision:
+                if revision < self._revision:
+                    return  # a slower request of an older revision: not worth keeping
+                self._entries.clear()
+                self._bytes = 0
+                self._revision = revision
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self._bytes -= len(previous.body)
+            self._entries[key] = answer
+            self._bytes += len(answer.body)
+            while len(self._entries) > 1 and (
+                len(self._entries) > self._max_entries or self._bytes > self._max_bytes
+            ):
+                self._bytes -= len(self._entries.popitem(last=False)[1].body)
+
+
+class JsonCache:
+    """ASGI middleware: kept answers given, others filled, in a JsonStore."""
+
+    def __init__(self, app: ASGIApp, store: JsonStore | None = None) -> None:
+        self.app = app
+        self.store = store if store is not None else JsonStore()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -106,13 +171,9 @@ class JsonCache:
             # Just after a write: the whole stack answers, with its ETag (and 304), unkept.
             await self._fill(scope, receive, send, key, UNKNOWN, if_none_match)
             return
-        with self._lock:
-            cached = self._entries.get(key) if self._revision == revision else None
-            if cached is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
+        cached = self.store.get(key, revision)
         if cached is None:
-            self.misses += 1
+            self.store.misses += 1
             await self._fill(scope, receive, send, key, revision, if_none_match)
             return
         if if_none_match is not None and _matches(if_none_match, cached.etag):
@@ -163,7 +224,7 @@ class JsonCache:
             kept = [(k.lower(), v) for k, v in headers if k.lower() not in _DROPPED]
             route = getattr(scope.get("route"), "path", None)
             answer = _answer(etag, kept, body, route if isinstance(route, str) else scope["path"])
-            self._store(key, revision, answer)
+            self.store.store(key, revision, answer)
             if if_none_match is not None and _matches(if_none_match, etag):
                 await send(
                     {"type": "http.response.start", "status": 304, "headers": answer.not_modified}
@@ -174,23 +235,3 @@ class JsonCache:
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, capture)
-
-    def _store(self, key: tuple[Any, ...], revision: int, answer: CachedAnswer) -> None:
-        if revision == UNKNOWN:
-            return
-        with self._lock:
-            if revision != self._revision:
-                if revision < self._revision:
-                    return  # a slower request of an older revision: not worth keeping
-                self._entries.clear()
-                self._bytes = 0
-                self._revision = revision
-            previous = self._entries.pop(key, None)
-            if previous is not None:
-                self._bytes -= len(previous.body)
-            self._entries[key] = answer
-            self._bytes += len(answer.body)
-            while len(self._entries) > 1 and (
-                len(self._entries) > self._max_entries or self._bytes > self._max_bytes
-            ):
-                self._bytes -= len(self._entries.popitem(last=False)[1].body)

@@ -7,8 +7,9 @@ import contextlib
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib import metadata
 from typing import Any
 
@@ -18,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from app import accounts, crud, middleware, observability, outbox, seeding, validation
 from app.admission import Admission
@@ -25,9 +27,10 @@ from app.api import admin, changefeed, changes, feeds, groups, health, meetings,
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.event_store import EventStore
-from app.fastpath import FeedFastPath
+from app.fastpath import DailyCutoff, FeedFastPath
+from app.front import FeedHits, PollFront
 from app.hosts import HostGuard
-from app.json_cache import JsonCache
+from app.json_cache import JsonCache, JsonStore
 from app.limits import AuthLimiter, TooManyFailures
 from app.migrate import prepare
 from app.publishing import FeedService
@@ -89,6 +92,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
+class CalendarApp(FastAPI):
+    """FastAPI with the poll front (app.front) around its whole middleware stack, Starlette's
+    error layer included: `front` wraps the stack when it is built (None: no front)."""
+
+    front: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self.front is None else self.front(stack)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, settings.db_pool_size)
@@ -112,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.feeds.revisions.close()
         engine.dispose()
 
-    app = FastAPI(
+    app = CalendarApp(
         title="U4SSC meeting calendar",
         version=metadata.version("u4ssc-calendar"),  # pyproject's, the one version
         description=DESCRIPTION,
@@ -151,13 +165,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics.registry.register(outbox.OutboxCollector(engine, sender.stats))
     # Outside even that: a poll of a cached feed is answered here, with the same headers and
     # metrics the layers inside would give it (tests compare both), at a fraction of the cost.
+    # After a write it re-renders a known feed: inside Admission, as that uses a connection.
     app.add_middleware(FeedFastPath)
     # And the JSON API's reads, kept per data revision with a strong ETag (304 on a match).
-    app.add_middleware(JsonCache)
+    json_answers = JsonStore()
+    app.add_middleware(JsonCache, store=json_answers)
     # Outside everything: at most db_pool_size requests in at once, each using at most one
     # pooled connection; and before that, a Host this service does not answer to is refused.
     app.add_middleware(Admission, limit=settings.db_pool_size)
     app.add_middleware(HostGuard, allowed=settings.hosts)
+    # Around the whole stack, Starlette's error layer included: the answers both caches hold
+    # at the current revision, given without a connection, an admission slot or any layer.
+    feed_hits = FeedHits(app.state.feeds, settings, DailyCutoff(settings.cancelled_retention_days))
+    app.state.metrics.more_feed_hits.append(lambda: feed_hits.hits)
+    app.front = partial(
+        PollFront,
+        feeds=feed_hits,
+        json=json_answers,
+        allowed=settings.hosts,
+        metrics=app.state.metrics,
+    )
     return app
 
 

@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.request_metrics import RequestStats
 
 ACCESS_LOGGER = "u4ssc.access"
 _errors = logging.getLogger("u4ssc")
@@ -26,10 +28,14 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 class FeedCollector(Collector):
-    """The feed cache's counters, read from the process's FeedService at scrape time."""
+    """The feed cache's counters, read from the process's FeedService at scrape time; cache
+    hits also counted elsewhere (the front's memo, app.front) are added to its own."""
 
-    def __init__(self, service: Callable[[], object]) -> None:
+    def __init__(
+        self, service: Callable[[], object], more_hits: list[Callable[[], int]] | None = None
+    ) -> None:
         self._service = service
+        self._more_hits = more_hits if more_hits is not None else []
 
     def collect(self) -> Iterator[Metric]:
         service = self._service()
@@ -42,7 +48,10 @@ class FeedCollector(Collector):
         )
         for name, help_text, owner, attribute in counters:
             family = CounterMetricFamily(name, help_text)
-            family.add_metric([], float(getattr(owner, attribute, 0) or 0))
+            value = float(getattr(owner, attribute, 0) or 0)
+            if name == "u4ssc_feed_cache_hits":
+                value += sum(count() for count in self._more_hits)
+            family.add_metric([], value)
             yield family
         entries = getattr(service, "entries", None)
         if entries is not None:
@@ -56,37 +65,18 @@ class Metrics:
 
     def __init__(self, feed_service: Callable[[], object]) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "u4ssc_http_requests",
-            "HTTP requests answered, by method, route template and status.",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "u4ssc_http_request_duration_seconds",
-            "Time from request to the end of the answer, by method and route template.",
-            ["method", "route"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.registry.register(FeedCollector(feed_service))
+        # Counted in plain numbers, exported as a Counter and a Histogram would be.
+        self.requests = RequestStats(LATENCY_BUCKETS)
+        self.registry.register(self.requests)
+        # Feed cache hits answered without asking the service (app.front): counted there.
+        self.more_feed_hits: list[Callable[[], int]] = []
+        self.registry.register(FeedCollector(feed_service, self.more_feed_hits))
         self.access_log: logging.Logger | None = None
-        # labels() looks its child up under a lock each time: keep the children at hand.
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def record(self, scope: Scope, route: str, status: int, elapsed: float) -> None:
         """Count and time one answer and, with JSON logs, write its line."""
         method = str(scope.get("method", ""))
-        key = (method, route, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(method, route, str(status)),
-                self.latency.labels(method, route),
-            )
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(elapsed)
+        self.requests.observe(method, route, status, elapsed)
         if self.access_log is not None:
             self.access_log.info(_log_line(scope, method, status, elapsed))
         elif status >= 500:

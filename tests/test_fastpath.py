@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
 from fastapi import FastAPI
@@ -18,11 +19,14 @@ from app import crud
 from app.config import Settings
 from app.fastpath import FeedFastPath, parse_selection
 from app.feed_selection import FeedSelection
-from app.main import create_app
+from app.front import PollFront
+from app.main import CalendarApp, create_app
 from app.models import Meeting, MeetingCreate, MeetingUpdate
 from app.publishing import FeedService
 from tests.conftest import AUTH
 from tests.utils.errors import assert_error
+
+_Layer = TypeVar("_Layer")
 
 COMPARED = (
     "etag",
@@ -37,20 +41,37 @@ COMPARED = (
 )
 
 
-def _lean(app: FastAPI) -> FeedFastPath:
-    """The FeedFastPath instance inside the app's built middleware stack."""
+def _layer(app: FastAPI, kind: type[_Layer]) -> _Layer:
+    """The instance of `kind` in the app's built middleware stack."""
     layer: object = app.middleware_stack
     while layer is not None:
-        if isinstance(layer, FeedFastPath):
+        if isinstance(layer, kind):
             return layer
         layer = getattr(layer, "app", None)
-    raise AssertionError("FeedFastPath is not in the middleware stack")
+    raise AssertionError(f"{kind.__name__} is not in the middleware stack")
+
+
+def _lean(app: FastAPI) -> FeedFastPath:
+    """The fast path's layer inside admission (re-renders after a write)."""
+    return _layer(app, FeedFastPath)
+
+
+def _front(app: FastAPI) -> PollFront:
+    """The front, around the whole stack (answers what the caches hold)."""
+    return _layer(app, PollFront)
+
+
+def _served(app: FastAPI) -> int:
+    """Feed answers the lean layers gave, the front's and the inner fast path's."""
+    return _front(app).served + _lean(app).served
 
 
 @pytest.fixture
 def routes_only(client: TestClient, settings: Settings) -> Iterator[TestClient]:
     """The same service on the same store without the lean path: the routes answer everything."""
     reference = create_app(settings)
+    assert isinstance(reference, CalendarApp)
+    reference.front = None
     reference.user_middleware = [
         m for m in reference.user_middleware if getattr(m.cls, "__name__", "") != "FeedFastPath"
     ]
@@ -120,9 +141,10 @@ def test_lean_path_answers_like_the_routes(
             ("HEAD", {"If-None-Match": etag, "Origin": "https://example.com"}),
         ]
         for method, headers in variants:
-            before = _lean(app).served
+            before = _front(app).served
             lean = client.request(method, url, headers=headers)
-            assert _lean(app).served == before + 1, (url, method, headers)
+            # A cached feed: answered by the front, outside the whole stack.
+            assert _front(app).served == before + 1, (url, method, headers)
             _same(lean, routes_only.request(method, url, headers=headers))
 
 
@@ -222,9 +244,9 @@ def test_a_write_changes_the_next_answer(client: TestClient, engine: Engine, app
     assert b"Renamed by the API" in _unfold(second.content)
     stale = client.get("/calendar.ics", headers={"If-None-Match": first.headers["etag"]})
     assert stale.status_code == 200 and stale.content == second.content
-    served = _lean(app).served
+    served = _front(app).served
     assert client.get("/calendar.ics").content == second.content
-    assert _lean(app).served == served + 1
+    assert _front(app).served == served + 1
 
 
 def test_a_write_by_another_process_shows_in_the_next_answer(
@@ -289,6 +311,28 @@ def test_after_a_write_a_known_feed_is_rerendered_on_the_lean_path(
     assert _lean(app).served == served + 1
     assert app.state.feeds.renders == renders + 1
     # A meeting's own feed is never known (it may be purged): the routes answer it.
-    served = _lean(app).served
+    served = _served(app)
     assert client.get(f"/meetings/{uid}.ics").status_code == 200
-    assert _lean(app).served == served
+    assert _served(app) == served
+
+
+def test_requests_the_front_leaves_get_the_routes_answers(
+    client: TestClient, routes_only: TestClient, app: FastAPI
+) -> None:
+    """Headers sent twice, or a cookie: the layers inside settle them, as the routes do."""
+    warm = client.get("/calendar.ics")
+    etag = warm.headers["etag"]
+    cases: list[list[tuple[str, str]]] = [
+        [("If-None-Match", '"other"'), ("If-None-Match", etag)],
+        [("If-None-Match", etag), ("If-None-Match", '"other"')],
+        [("Accept-Encoding", "identity"), ("Accept-Encoding", "gzip")],
+        [("Accept-Encoding", "gzip"), ("Accept-Encoding", "identity")],
+        [("Origin", "https://a.example"), ("Origin", "https://b.example")],
+        [("Cookie", "session=x"), ("Origin", "https://a.example")],
+        [("Cookie", "session=x"), ("If-None-Match", etag)],
+    ]
+    for headers in cases:
+        front = _front(app).served
+        lean = client.get("/calendar.ics", headers=headers)
+        assert _front(app).served == front, headers
+        _same(lean, routes_only.get("/calendar.ics", headers=headers))

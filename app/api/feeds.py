@@ -58,7 +58,7 @@ def _not_modified(rendered: RenderedFeed, headers: Mapping[str, str]) -> bool:
 FeedAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
-def _answer_headers(
+def answer_headers(
     rendered: RenderedFeed, status: int, gzipped: bool, max_age: int
 ) -> list[tuple[bytes, bytes]]:
     """The encoded headers of one kind of answer, built once per rendered feed."""
@@ -91,9 +91,9 @@ def feed_answer(
     gzipped = "gzip" in headers.get("accept-encoding", "").lower()
     if _not_modified(rendered, headers):
         # A 304 names the tag of the answer this request would have got.
-        return 304, _answer_headers(rendered, 304, gzipped, max_age), b""
+        return 304, answer_headers(rendered, 304, gzipped, max_age), b""
     body = rendered.gzipped if gzipped else rendered.body
-    raw = _answer_headers(rendered, 200, gzipped, max_age)
+    raw = answer_headers(rendered, 200, gzipped, max_age)
     return 200, raw, b"" if method == "HEAD" else body
 
 

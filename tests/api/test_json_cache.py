@@ -5,8 +5,10 @@ answer as the full stack, header for header."""
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.front import PollFront
 from tests.conftest import AUTH
 
 READS = (
@@ -74,16 +76,24 @@ def test_the_single_meeting_tag_is_the_one_writes_check(client: TestClient) -> N
     assert written.status_code == 200, written.text
 
 
+def _front(app: FastAPI) -> PollFront:
+    layer = app.middleware_stack
+    assert isinstance(layer, PollFront)
+    return layer
+
+
 @pytest.mark.parametrize("origin", [None, "https://elsewhere.example"])
 def test_cached_answers_carry_the_full_stacks_headers(
-    client: TestClient, origin: str | None
+    client: TestClient, app: FastAPI, origin: str | None
 ) -> None:
     headers = {"Origin": origin} if origin else {}
     for path in _reads(client):
         # The credentials keep this request out of the cache: the full stack answers it.
         full = client.get(path, headers={**headers, "Authorization": "Bearer nothing"})
         client.get(path, headers=headers)
+        served = _front(app).served
         cached = client.get(path, headers=headers)
+        assert _front(app).served == served + 1  # answered around the whole stack
         assert cached.content == full.content
         for name, value in full.headers.items():
             if name not in ("date", "etag", "content-length", "server"):
