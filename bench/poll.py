@@ -1,27 +1,32 @@
 """Issue 14's benchmark: a poll against what the server itself costs, the JSON API against the
 feed, and a new process's first answer on large stores.
 
-    .venv/bin/python -m bench.poll [--duration 5] [--output bench/RESULTS-poll.md]
+    .venv/bin/python -m bench.poll [--duration 5] [--repeats 3] [--output bench/RESULTS-poll.md]
 
-Side by side in one run, wrk -t2 -c50 on 127.0.0.1: nginx serving the feed's bytes as a static
-file; a bare ASGI app returning the same bytes (and 304 on its ETag) under uvicorn, both with
-the httptools protocol and with exactly the protocol options `serve` uses; `u4ssc-calendar
-serve` with its defaults. Then 10,000 and 100,000 meetings: the first /calendar.ics of a new
-process (after an earlier process stored the events), the re-render after each of 6 changes made
-by another process (the first, then the median of the next 5; each an HTTP fetch of the whole
-feed, so the time of a cached fetch is shown beside it), peak RSS.
+wrk -t2 -c50 on 127.0.0.1, each server in turn, in rounds (the median of each is shown): nginx
+serving the feed's bytes as a static file; a bare ASGI app returning the same bytes (and 304 on
+its ETag) under uvicorn, with the httptools protocol and with exactly the protocol options
+`serve` uses, and once more with serve's own header lines too (uvicorn's h11 work grows with
+each header, so that one is the server's cost of the very answers serve sends);
+`u4ssc-calendar serve` with its defaults. Then 10,000 and 100,000 meetings: the first
+/calendar.ics of a new process (after an earlier process stored the events), the re-render
+after each of 6 changes made by another process (the first, then the median of the next 5;
+each an HTTP fetch of the whole feed, so a cached fetch's time is shown beside it), peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
+import json
 import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -40,18 +45,23 @@ from bench.__main__ import (
 )
 
 BARE = """
-import os
+import json, os
 from pathlib import Path
 BODY = Path(os.environ["BARE_BODY"]).read_bytes()
 ETAG = os.environ["BARE_ETAG"].encode()
 HEADERS = [(b"content-type", b"text/calendar; charset=utf-8"), (b"etag", ETAG),
            (b"content-length", str(len(BODY)).encode())]
+NOT_MODIFIED = [(b"etag", ETAG)]
+if os.environ.get("BARE_SAME_HEADERS"):  # exactly the header lines serve answers with
+    both = json.loads(os.environ["BARE_SAME_HEADERS"])
+    HEADERS = [(k.encode(), v.encode()) for k, v in both["200"]]
+    NOT_MODIFIED = [(k.encode(), v.encode()) for k, v in both["304"]]
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
     for name, value in scope["headers"]:
         if name == b"if-none-match" and value == ETAG:
-            await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", ETAG)]})
+            await send({"type": "http.response.start", "status": 304, "headers": NOT_MODIFIED})
             await send({"type": "http.response.body", "body": b""})
             return
     await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
@@ -105,6 +115,23 @@ def timed(url: str) -> float:
     return time.perf_counter() - started
 
 
+def answer_headers(url: str, etag: str) -> dict[str, list[tuple[str, str]]]:
+    """The header lines of serve's 200 and 304 for this URL, as sent (uvicorn adds Date and
+    Server itself)."""
+    parts = urllib.parse.urlsplit(url)
+    found = {}
+    for status, headers in (("200", {}), ("304", {"If-None-Match": etag})):
+        connection = http.client.HTTPConnection(parts.netloc, timeout=60)
+        connection.request("GET", parts.path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        found[status] = [
+            (k.lower(), v) for k, v in response.getheaders() if k.lower() not in ("date", "server")
+        ]
+        connection.close()
+    return found
+
+
 def rates(url: str, duration: int, etag: str) -> tuple[float, float]:
     ok = wrk(url, duration)
     cached = wrk(url, duration, headers={"If-None-Match": etag})
@@ -112,7 +139,15 @@ def rates(url: str, duration: int, etag: str) -> tuple[float, float]:
     return ok.rps, cached.rps
 
 
-def http_rates(work: Path, duration: int) -> list[str]:
+SAME = "bare ASGI app, serve's protocol options and serve's header lines"
+
+
+def _median(found: list[tuple[float, float]]) -> tuple[float, float]:
+    middle = len(found) // 2
+    return sorted(f[0] for f in found)[middle], sorted(f[1] for f in found)[middle]
+
+
+def http_rates(work: Path, duration: int, repeats: int) -> list[str]:
     db = work / "poll.db"
     seed(db, 20)
     port = free_port()
@@ -128,7 +163,7 @@ def http_rates(work: Path, duration: int) -> list[str]:
         work.chmod(0o755)  # nginx's worker process runs as another user
         (work / "site" / "calendar.ics").write_bytes(body)
         (work / "bare.py").write_text(BARE)
-        ports = {name: free_port() for name in ("nginx", "httptools", "same")}
+        ports = {name: free_port() for name in ("nginx", "httptools", "same", "headers")}
         procs.append(start_nginx(work / "site", ports["nginx"], work))
         env = {**os.environ, "PYTHONPATH": f"{work}:{ROOT}", "BARE_ETAG": etag}
         env["BARE_BODY"] = str(work / "site" / "calendar.ics")
@@ -139,38 +174,42 @@ def http_rates(work: Path, duration: int) -> list[str]:
         (work / "same.py").write_text(SAME_AS_SERVE)
         same = [str(PY), str(work / "same.py")]
         procs.append(subprocess.Popen(same, cwd=work, env={**env, "BARE_PORT": str(ports["same"])}))
+        served = json.dumps(answer_headers(feed_url, etag))
+        headers_env = {**env, "BARE_PORT": str(ports["headers"]), "BARE_SAME_HEADERS": served}
+        procs.append(subprocess.Popen(same, cwd=work, env=headers_env))
         for name in ports:
             wait_for(f"http://127.0.0.1:{ports[name]}/calendar.ics", timeout=30)
         nginx_etag = fetch(f"http://127.0.0.1:{ports['nginx']}/calendar.ics")[1]["etag"]
-        results = {
-            "nginx, static file": rates(
-                f"http://127.0.0.1:{ports['nginx']}/calendar.ics", duration, nginx_etag
-            ),
-            "bare ASGI app, uvicorn (uvloop, httptools)": rates(
-                f"http://127.0.0.1:{ports['httptools']}/calendar.ics", duration, etag
-            ),
-            "bare ASGI app, uvicorn with serve's protocol options": rates(
-                f"http://127.0.0.1:{ports['same']}/calendar.ics", duration, etag
-            ),
-            "`u4ssc-calendar serve` defaults, /calendar.ics": rates(feed_url, duration, etag),
+        local = "http://127.0.0.1:{}/calendar.ics".format
+        targets = {
+            "nginx, static file": (local(ports["nginx"]), nginx_etag),
+            "bare ASGI app, uvicorn (uvloop, httptools)": (local(ports["httptools"]), etag),
+            "bare ASGI app, uvicorn with serve's protocol options": (local(ports["same"]), etag),
+            SAME: (local(ports["headers"]), etag),
+            "`u4ssc-calendar serve` defaults, /calendar.ics": (feed_url, etag),
         }
-        group = "ai-in-cities"
-        for path in ("/api/meetings", f"/api/meetings?group={group}"):
-            tag = fetch(base + path)[1]["etag"]
-            results[f"`serve` defaults, {path}"] = rates(base + path, duration, tag)
+        for path in ("/api/meetings", "/api/meetings?group=ai-in-cities"):
+            targets[f"`serve` defaults, {path}"] = (base + path, fetch(base + path)[1]["etag"])
+        # Rounds, each server in turn: a drift of the machine's load falls on all of them.
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+        for _ in range(repeats):
+            for name, (url, tag) in targets.items():
+                runs[name].append(rates(url, duration, tag))
+        results = {name: _median(found) for name, found in runs.items()}
     finally:
         for process in procs:
             stop(process)
     nginx = results["nginx, static file"]
-    same_bare = results["bare ASGI app, uvicorn with serve's protocol options"]
+    same_bare = results[SAME]
     fast_bare = results["bare ASGI app, uvicorn (uvloop, httptools)"]
     feed = results["`u4ssc-calendar serve` defaults, /calendar.ics"]
     lines = [
         f"20-meeting seeded store, feed {len(body):,} bytes; wrk -t{THREADS} -c{CONNECTIONS} "
-        f"-d{duration}s, one run each, all side by side.",
+        f"-d{duration}s; {repeats} rounds, each server in turn, the median of each shown.",
         "",
-        "| server | 200 req/s | 304 req/s | 200 / bare (same protocol) | 304 / bare (same) "
-        "| 200 / bare (httptools) | 200 / nginx | 304 / nginx | vs feed (200, 304) |",
+        "| server | 200 req/s | 304 req/s | 200 / bare (same protocol and headers) "
+        "| 304 / bare (same) | 200 / bare (httptools) | 200 / nginx | 304 / nginx "
+        "| vs feed (200, 304) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, (ok, cached) in results.items():
@@ -220,8 +259,6 @@ def large(work: Path, n: int) -> list[str]:
 
 
 def _first_uid(base: str) -> str:
-    import json
-
     with urllib.request.urlopen(base + "/api/meetings?limit=1", timeout=60) as response:
         uid: str = json.load(response)["data"][0]["uid"]
         return uid
@@ -240,6 +277,7 @@ def _patch(base: str, uid: str, db: Path, title: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.poll")
     parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of the HTTP runs")
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS-poll.md"))
     parser.add_argument("--note", default="")
@@ -247,7 +285,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="u4ssc-poll-") as folder:
         work = Path(folder)
-        lines = [] if args.skip_http else http_rates(work, args.duration)
+        lines = [] if args.skip_http else http_rates(work, args.duration, args.repeats)
         lines += [
             "",
             "| meetings | first process, cold render | new process, first /calendar.ics "
