@@ -34,7 +34,7 @@ def _serve(args: argparse.Namespace, engine: Engine) -> int:
     # (see main), not a start-up traceback; each worker's own start-up finds nothing left to do.
     prepare(engine, settings)
     workers = args.workers or settings.workers
-    options = edge.server_options(settings.read_timeout_seconds)
+    options = edge.server_options(settings)
     if workers > 1:
         from app.serve_workers import PROTOCOL
 
@@ -43,14 +43,7 @@ def _serve(args: argparse.Namespace, engine: Engine) -> int:
         "app.main:app",
         host=args.host,
         port=args.port or settings.port,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        timeout_graceful_shutdown=10,
-        # h11 with a 16 KB cap on request line + headers (431) and a deadline for them.
         **options,
-        # A line per request costs a poll 40% of its throughput: off unless ACCESS_LOG is set;
-        # with JSON logs the app writes its own. Errors are logged either way.
-        access_log=settings.access_log and settings.log_format != "json",
         workers=workers,
     )
 

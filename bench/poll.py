@@ -74,8 +74,8 @@ from app import edge
 from app.config import get_settings
 import bare
 settings = get_settings()
-uvicorn.run(bare.app, host="127.0.0.1", port=int(os.environ["BARE_PORT"]), access_log=False,
-            log_level="warning", **edge.server_options(settings.read_timeout_seconds))
+uvicorn.run(bare.app, host="127.0.0.1", port=int(os.environ["BARE_PORT"]),
+            **edge.server_options(settings))
 """
 
 
