@@ -3,7 +3,9 @@ feed, and a new process's first answer on large stores.
 
     .venv/bin/python -m bench.poll [--duration 5] [--repeats 3] [--output bench/RESULTS-poll.md]
 
-wrk -t2 -c50 on 127.0.0.1, each server in turn, in rounds (the median of each is shown): nginx
+wrk -t2 -c50 on 127.0.0.1, pinned to core 1 while the servers run on core 0 (taskset, with
+two cores or more); each server warmed up, then measured in turn, in rounds (the median of each
+is shown): nginx
 serving the feed's bytes as a static file; a bare ASGI app returning the same bytes (and 304 on
 its ETag) under uvicorn, with the httptools protocol and with exactly the protocol options
 `serve` uses, and once more with serve's own header lines too (uvicorn's h11 work grows with
@@ -37,6 +39,7 @@ from bench.__main__ import (
     THREADS,
     fetch,
     free_port,
+    pinned,
     seed,
     start_nginx,
     version,
@@ -90,7 +93,7 @@ def _env(db: Path) -> dict[str, str]:
 
 def start_serve(db: Path, port: int) -> subprocess.Popen[bytes]:
     command = [str(PY), "-m", "app.cli", "serve", "--port", str(port)]
-    return subprocess.Popen(command, cwd=ROOT, env=_env(db), stderr=subprocess.DEVNULL)
+    return subprocess.Popen(pinned(command, 0), cwd=ROOT, env=_env(db), stderr=subprocess.DEVNULL)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -170,13 +173,14 @@ def http_rates(work: Path, duration: int, repeats: int) -> list[str]:
         httptools = [str(PY), "-m", "uvicorn", "bare:app", "--host", "127.0.0.1"]
         httptools += ["--port", str(ports["httptools"]), "--loop", "uvloop", "--http"]
         httptools += ["httptools", "--no-access-log", "--log-level", "warning"]
-        procs.append(subprocess.Popen(httptools, cwd=work, env=env))
+        procs.append(subprocess.Popen(pinned(httptools, 0), cwd=work, env=env))
         (work / "same.py").write_text(SAME_AS_SERVE)
         same = [str(PY), str(work / "same.py")]
-        procs.append(subprocess.Popen(same, cwd=work, env={**env, "BARE_PORT": str(ports["same"])}))
+        same_env = {**env, "BARE_PORT": str(ports["same"])}
+        procs.append(subprocess.Popen(pinned(same, 0), cwd=work, env=same_env))
         served = json.dumps(answer_headers(feed_url, etag))
         headers_env = {**env, "BARE_PORT": str(ports["headers"]), "BARE_SAME_HEADERS": served}
-        procs.append(subprocess.Popen(same, cwd=work, env=headers_env))
+        procs.append(subprocess.Popen(pinned(same, 0), cwd=work, env=headers_env))
         for name in ports:
             wait_for(f"http://127.0.0.1:{ports[name]}/calendar.ics", timeout=30)
         nginx_etag = fetch(f"http://127.0.0.1:{ports['nginx']}/calendar.ics")[1]["etag"]
@@ -190,6 +194,9 @@ def http_rates(work: Path, duration: int, repeats: int) -> list[str]:
         }
         for path in ("/api/meetings", "/api/meetings?group=ai-in-cities"):
             targets[f"`serve` defaults, {path}"] = (base + path, fetch(base + path)[1]["etag"])
+        for url, tag in targets.values():  # warm each up (first requests fill caches)
+            wrk(url, 2, headers={"If-None-Match": tag})
+            wrk(url, 2)
         # Rounds, each server in turn: a drift of the machine's load falls on all of them.
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
         for _ in range(repeats):
