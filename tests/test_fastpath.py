@@ -6,7 +6,6 @@ import datetime as dt
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from typing import TypeVar
 
@@ -24,9 +23,9 @@ from app.front import PollFront
 from app.main import CalendarApp, create_app
 from app.models import Meeting, MeetingCreate, MeetingUpdate
 from app.publishing import FeedService
-from app.revision_watch import UNKNOWN
 from tests.conftest import AUTH
 from tests.utils.errors import assert_error
+from tests.utils.eventually import revision_known
 
 _Layer = TypeVar("_Layer")
 
@@ -59,7 +58,9 @@ def _lean(app: FastAPI) -> FeedFastPath:
 
 
 def _front(app: FastAPI) -> PollFront:
-    """The front, around the whole stack (answers what the caches hold)."""
+    """The front, around the whole stack (answers what the caches hold), once the watcher
+    knows the revision: the front answers nothing before."""
+    revision_known(app)
     return _layer(app, PollFront)
 
 
@@ -246,12 +247,6 @@ def test_a_write_changes_the_next_answer(client: TestClient, engine: Engine, app
     assert b"Renamed by the API" in _unfold(second.content)
     stale = client.get("/calendar.ics", headers={"If-None-Match": first.headers["etag"]})
     assert stale.status_code == 200 and stale.content == second.content
-    # Until the watcher has read the revision this write made (at once on SQLite's next poll,
-    # on PostgreSQL when its NOTIFY arrives), the front leaves polls to the stack.
-    watcher = app.state.feeds.revisions
-    deadline = time.monotonic() + 5
-    while watcher.current() == UNKNOWN and time.monotonic() < deadline:
-        time.sleep(0.01)
     served = _front(app).served
     assert client.get("/calendar.ics").content == second.content
     assert _front(app).served == served + 1

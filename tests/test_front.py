@@ -22,6 +22,7 @@ from app.feed_selection import cutoff_date
 from app.front import PollFront
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
+from tests.utils.eventually import revision_known
 
 
 def _layer(app: FastAPI, kind: type[Any]) -> Any:
@@ -68,6 +69,7 @@ def test_after_midnight_the_front_does_not_answer_with_yesterdays_feed(
 ) -> None:
     client.get("/calendar.ics")
     front: PollFront = _layer(app, PollFront)
+    revision_known(app)
     lean: FeedFastPath = _layer(app, FeedFastPath)
     served = front.served
     assert client.get("/calendar.ics").status_code == 200
@@ -90,6 +92,7 @@ def test_the_front_answers_no_host_the_guard_refuses(client: TestClient, app: Fa
     client.get("/calendar.ics")
     client.get("/api/meetings")
     front: PollFront = _layer(app, PollFront)
+    revision_known(app)
     served = front.served
     for path in ("/calendar.ics", "/api/meetings"):
         refused = client.get(path, headers={"Host": "evil.example"})
@@ -107,6 +110,7 @@ def test_the_metrics_count_the_fronts_answers(client: TestClient, app: FastAPI) 
     before = _samples(client, requests)
     hits = _samples(client, "u4ssc_feed_cache_hits_total")[""]
     front: PollFront = _layer(app, PollFront)
+    revision_known(app)
     served = front.served
     for _ in range(3):
         assert client.get("/calendar.ics").status_code == 200

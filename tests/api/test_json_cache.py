@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.front import PollFront
 from tests.conftest import AUTH
+from tests.utils.eventually import revision_known
 
 READS = (
     "/api/meetings",
@@ -77,6 +78,7 @@ def test_the_single_meeting_tag_is_the_one_writes_check(client: TestClient) -> N
 
 
 def _front(app: FastAPI) -> PollFront:
+    revision_known(app)  # the front answers nothing before the watcher knows the revision
     layer = app.middleware_stack
     assert isinstance(layer, PollFront)
     return layer

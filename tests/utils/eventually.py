@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -24,3 +24,13 @@ def within(seconds: float, fetch: Callable[[], T], holds: Callable[[T], bool]) -
         if begun > deadline:
             raise AssertionError(f"not seen within {seconds} s: {answer!r:.300}")
         time.sleep(0.02)
+
+
+def revision_known(app: Any, seconds: float = 5.0) -> None:
+    """Wait until the app's revision watcher has read the store's revision. Until then (at
+    start, and after a local write: on PostgreSQL until its NOTIFY arrives) the poll front
+    leaves every request to the stack."""
+    watcher = app.state.feeds.revisions
+    deadline = time.monotonic() + seconds
+    while watcher.current() < 0 and time.monotonic() < deadline:  # UNKNOWN
+        time.sleep(0.01)
