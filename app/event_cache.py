@@ -84,7 +84,6 @@ class EventCache:
         text = render_event(meeting, info, ctx, alarm).encode("utf-8")
         with self._lock:
             self.misses += 1
-        assert meeting.id is not None
         return (meeting.version, meeting.sequence, group_stamp(info)), text
 
     def clear(self) -> None:

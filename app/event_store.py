@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.db import make_engine, write_session
+from app.db import driver_rows, make_engine, write_session
 from app.event_cache import Stamp
 from app.ical_event import RENDERER_VERSION
 from app.models import StoredEvent
@@ -104,16 +104,9 @@ class EventStore:
         texts = {meeting_id: stamp_text(s) for meeting_id, s in wanted.items()}
         found: list[tuple[int, Stamp, bytes]] = []
         for statement in statements:
-            # The driver's rows, a batch at a time: plain columns need no conversion, and
-            # SQLAlchemy's rows would cost more than the read for 100,000 texts.
-            result = session.connection().execute(statement)
-            try:
-                while batch := result.cursor.fetchmany(_CHUNK):
-                    for meeting_id, stored_stamp, body in batch:
-                        if texts.get(meeting_id) == stored_stamp:
-                            found.append((meeting_id, wanted[meeting_id], body.encode("utf-8")))
-            finally:
-                result.close()
+            for meeting_id, stored_stamp, body in driver_rows(session.connection(), statement):
+                if texts.get(meeting_id) == stored_stamp:
+                    found.append((meeting_id, wanted[meeting_id], body.encode("utf-8")))
         self.loaded += len(found)
         return found
 

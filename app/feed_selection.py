@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Select, func
+from sqlalchemy import func
 from sqlalchemy import select as sql_select
 from sqlmodel import Session
 
 from app import crud, feeds, links, vevent
+from app.db import driver_rows
 from app.models import Meeting, MeetingStatus
 from app.readmodel import GroupInfo
 
@@ -55,17 +56,6 @@ _TABLE: Any = Meeting.__table__  # type: ignore[attr-defined]
 _ROW = (_TABLE.c.id, _TABLE.c.group_id, _TABLE.c.version, _TABLE.c.sequence)
 
 
-def _plain_rows(connection: Connection, statement: Select[Any]) -> list[tuple[int, int, int, int]]:
-    """The rows of a statement of integer columns as the driver's own tuples: for a feed of
-    100,000 meetings, building SQLAlchemy rows would cost more than the query, and a re-render
-    compares plain tuples with the last render's in C (app.publishing)."""
-    result = connection.execute(statement)
-    try:
-        return cast(list[tuple[int, int, int, int]], result.cursor.fetchall())
-    finally:
-        result.close()
-
-
 def select_feed(
     session: Session,
     index: dict[int, GroupInfo],
@@ -95,7 +85,9 @@ def select_feed(
     where = crud.meeting_filter(query)
     # Four integers per meeting, no conversion: a feed of 100,000 meetings reads them quickly.
     connection = session.connection()
-    rows = _plain_rows(connection, sql_select(*_ROW).where(*where).order_by(*crud.MEETING_ORDER))
+    # Plain tuples: a re-render compares them with the last render's in C (app.publishing).
+    statement = sql_select(*_ROW).where(*where).order_by(*crud.MEETING_ORDER)
+    rows: list[tuple[int, int, int, int]] = list(driver_rows(connection, statement))
     timed = _TABLE.c.start_time.is_not(None)
     summary = (
         sql_select(_TABLE.c.timezone, timed, func.min(_TABLE.c.date), func.max(_TABLE.c.updated_at))

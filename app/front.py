@@ -41,7 +41,7 @@ from app.feed_selection import FeedSelection
 from app.json_cache import JsonStore
 from app.poll_headers import COOKIE, HOST, Found, read_once
 from app.publishing import FeedService, RenderedFeed
-from app.revision_watch import UNKNOWN
+from app.revision_watch import UNKNOWN, known_revision
 from app.vevent import FeedContext
 
 # The ASGI callables, as Starlette spells them (this layer needs nothing else of it).
@@ -97,13 +97,11 @@ class FeedHits:
             or scope.get("root_path")
             # CORS then answers with the caller's own origin: left to the full stack.
             or found[COOKIE] is not None
-            # Without a watcher the revision is a query: the stack's layer runs it off the loop.
-            or watcher is None
-            or not watcher.watching
         ):
             return None
-        revision = watcher.current()
-        if revision == UNKNOWN:
+        # Without a watcher the revision is a query: the stack's layer runs it off the loop.
+        revision = known_revision(watcher)
+        if revision is None:
             return None
         now = self.cutoff.clock()
         cutoff = self.cutoff.at(now)

@@ -21,7 +21,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.poll_headers import AUTHORIZATION, COOKIE, HOST, IF_NONE_MATCH, ORIGIN, Found
-from app.revision_watch import UNKNOWN
+from app.revision_watch import UNKNOWN, known_revision
 
 PREFIXES = ("/api/groups", "/api/meetings")
 _SKIP = {b"authorization", b"cookie"}
@@ -89,12 +89,10 @@ class JsonStore:
             or found[AUTHORIZATION] is not None
             or found[COOKIE] is not None
             or not _cacheable(path)
-            or watcher is None
-            or not watcher.watching
         ):
             return None
-        revision = watcher.current()
-        if revision == UNKNOWN:
+        revision = known_revision(watcher)
+        if revision is None:
             return None
         host = found[HOST]
         origin = found[ORIGIN] is not None

@@ -33,6 +33,15 @@ SQLITE_INTERVAL = 0.1
 FULL_READ_INTERVAL = 1.0
 
 
+def known_revision(watcher: Any) -> int | None:
+    """The revision a watcher holds in memory, or None when a caller would need a query to
+    know it (no watcher, nothing to watch, or a write just made it unknown)."""
+    if watcher is None or not watcher.watching:
+        return None
+    revision: int = watcher.current()
+    return None if revision == UNKNOWN else revision
+
+
 class WatchedRevision:
     """Same interface as app.publishing.RevisionWatcher: `engine`, `cheap`, `current()`."""
 

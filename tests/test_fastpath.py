@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from typing import TypeVar
 
 import pytest
 from fastapi import FastAPI
@@ -26,8 +25,7 @@ from app.publishing import FeedService
 from tests.conftest import AUTH
 from tests.utils.errors import assert_error
 from tests.utils.eventually import revision_known
-
-_Layer = TypeVar("_Layer")
+from tests.utils.stack import layer
 
 COMPARED = (
     "etag",
@@ -42,26 +40,16 @@ COMPARED = (
 )
 
 
-def _layer(app: FastAPI, kind: type[_Layer]) -> _Layer:
-    """The instance of `kind` in the app's built middleware stack."""
-    layer: object = app.middleware_stack
-    while layer is not None:
-        if isinstance(layer, kind):
-            return layer
-        layer = getattr(layer, "app", None)
-    raise AssertionError(f"{kind.__name__} is not in the middleware stack")
-
-
 def _lean(app: FastAPI) -> FeedFastPath:
     """The fast path's layer inside admission (re-renders after a write)."""
-    return _layer(app, FeedFastPath)
+    return layer(app, FeedFastPath)
 
 
 def _front(app: FastAPI) -> PollFront:
     """The front, around the whole stack (answers what the caches hold), once the watcher
     knows the revision: the front answers nothing before."""
     revision_known(app)
-    return _layer(app, PollFront)
+    return layer(app, PollFront)
 
 
 def _served(app: FastAPI) -> int:

@@ -23,15 +23,7 @@ from app.front import PollFront
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
 from tests.utils.eventually import revision_known
-
-
-def _layer(app: FastAPI, kind: type[Any]) -> Any:
-    layer: object = app.middleware_stack
-    while layer is not None:
-        if isinstance(layer, kind):
-            return layer
-        layer = getattr(layer, "app", None)
-    raise AssertionError(f"{kind.__name__} is not in the middleware stack")
+from tests.utils.stack import layer
 
 
 def _samples(client: TestClient, name: str) -> dict[str, float]:
@@ -68,9 +60,9 @@ def test_after_midnight_the_front_does_not_answer_with_yesterdays_feed(
     client: TestClient, app: FastAPI
 ) -> None:
     client.get("/calendar.ics")
-    front: PollFront = _layer(app, PollFront)
+    front: PollFront = layer(app, PollFront)
     revision_known(app)
-    lean: FeedFastPath = _layer(app, FeedFastPath)
+    lean: FeedFastPath = layer(app, FeedFastPath)
     served = front.served
     assert client.get("/calendar.ics").status_code == 200
     assert front.served == served + 1
@@ -91,7 +83,7 @@ def test_after_midnight_the_front_does_not_answer_with_yesterdays_feed(
 def test_the_front_answers_no_host_the_guard_refuses(client: TestClient, app: FastAPI) -> None:
     client.get("/calendar.ics")
     client.get("/api/meetings")
-    front: PollFront = _layer(app, PollFront)
+    front: PollFront = layer(app, PollFront)
     revision_known(app)
     served = front.served
     for path in ("/calendar.ics", "/api/meetings"):
@@ -109,7 +101,7 @@ def test_the_metrics_count_the_fronts_answers(client: TestClient, app: FastAPI) 
     requests = "u4ssc_http_requests_total"
     before = _samples(client, requests)
     hits = _samples(client, "u4ssc_feed_cache_hits_total")[""]
-    front: PollFront = _layer(app, PollFront)
+    front: PollFront = layer(app, PollFront)
     revision_known(app)
     served = front.served
     for _ in range(3):
@@ -138,7 +130,7 @@ def test_a_rerender_after_a_write_is_admitted(client: TestClient, app: FastAPI) 
     uid = client.get("/api/meetings").json()["data"][0]["uid"]
     written = client.patch(f"/api/meetings/{uid}", json={"title": "Admitted"}, headers=AUTH)
     assert written.status_code == 200, written.text
-    admission: Admission = _layer(app, Admission)
+    admission: Admission = layer(app, Admission)
     service = app.state.feeds
     real_refresh = service.refresh
     inside: list[int] = []
@@ -194,7 +186,7 @@ def test_a_cached_poll_needs_no_admission_slot(one_slot: tuple[FastAPI, TestClie
     held.start()
     try:
         assert blocking.entered.wait(timeout=30)
-        admission: Admission = _layer(app, Admission)
+        admission: Admission = layer(app, Admission)
         assert admission.inside == 1  # the only slot is taken
         assert client.get("/calendar.ics").status_code == 200
         assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
