@@ -59,11 +59,13 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
     return engine
 
 
-def driver_rows(connection: Any, statement: Any, batch: int = 1000) -> Iterator[Any]:
+def driver_rows(
+    connection: Any, statement: Any, parameters: dict[str, Any] | None = None, batch: int = 1000
+) -> Iterator[Any]:
     """A statement's rows as the driver's own tuples, a batch at a time, on the caller's
     connection. For columns that need no conversion (integers, text): building SQLAlchemy's
     rows would cost more than the query for 100,000 of them."""
-    result = connection.execute(statement)
+    result = connection.execute(statement, parameters)
     try:
         while rows := result.cursor.fetchmany(batch):
             yield from rows
@@ -106,8 +108,34 @@ def current_revision(session: Session) -> int:
     return int(value or 0)
 
 
-def bump_revision(session: Session) -> None:
-    session.execute(text("UPDATE revision SET value = value + 1 WHERE id = 1"))
-    if session.get_bind().dialect.name == "postgresql":
+def take_revision(session: Session) -> int:
+    """The revision this transaction's writes carry, raised on the first call in a transaction
+    and the same on every later one. The raise locks the row until commit, so writers take
+    revisions in the order they commit: a meeting written after a feed read revision R is
+    marked above R (app.crud.common marks each meeting written)."""
+    transaction = session.get_transaction()
+    taken = session.info.get("revision")
+    if taken is not None and taken[0] is transaction:
+        return int(taken[1])
+    connection = session.connection()
+    connection.execute(text("UPDATE revision SET value = value + 1 WHERE id = 1"))
+    value = int(connection.execute(text(REVISION_SQL)).scalar() or 0)
+    if connection.dialect.name == "postgresql":
         # Delivered at commit to every process listening (app.revision_watch).
-        session.execute(text("NOTIFY u4ssc_revision"))
+        connection.execute(text("NOTIFY u4ssc_revision"))
+    session.info["revision"] = (transaction, value)
+    return value
+
+
+def lock_revision(session: Session) -> None:
+    """Hold the revision row before locking a meeting's (PostgreSQL; SQLite's writers take
+    turns anyway). Every writer then takes the revision row first, or holds no meeting row
+    when it does (take_revision at flush), so two writers never wait on each other."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(REVISION_SQL + " FOR UPDATE"))
+
+
+def bump_revision(session: Session) -> None:
+    """Raise the revision for this transaction's writes (once per transaction)."""
+    take_revision(session)

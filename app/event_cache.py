@@ -1,6 +1,6 @@
-"""Rendered VEVENT bytes kept per rendering context and meeting, each with the stamp (meeting
-version and sequence, group and parent versions) it was rendered at, so that a change renders
-one event and every feed holding the others reuses their bytes."""
+"""Rendered VEVENT bytes kept per rendering context and meeting, each with the stamp (the
+meeting's revision and sequence, group and parent versions) it was rendered at, so that a change
+renders one event and every feed holding the others reuses their bytes."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from app.models import Meeting
 from app.readmodel import GroupInfo
 from app.vevent import FeedContext
 
-# (meeting version, sequence, (group version, parent version)): what an event's text depends
-# on besides the rendering context.
+# (meeting revision, sequence, (group version, parent version)): what an event's text depends
+# on besides the rendering context. The revision of the meeting's last write, not its version:
+# a purged meeting's id may be given to a new one (SQLite), whose revision is always higher.
 Stamp = tuple[int, int, tuple[int, int]]
 Texts = dict[int, tuple[Stamp, bytes]]
 
@@ -84,7 +85,7 @@ class EventCache:
         text = render_event(meeting, info, ctx, alarm).encode("utf-8")
         with self._lock:
             self.misses += 1
-        return (meeting.version, meeting.sequence, group_stamp(info)), text
+        return (meeting.revision, meeting.sequence, group_stamp(info)), text
 
     def clear(self) -> None:
         with self._lock:

@@ -1,11 +1,11 @@
-"""Stored event texts: each meeting's VEVENT kept in the store per meeting version and rendering
+"""Stored event texts: each meeting's VEVENT kept in the store per meeting write and rendering
 context, so that a new process, a restart or another replica assembles every feed without
 rendering an event again.
 
-A text is valid while its stamp (meeting version, sequence and change time, its group's and
-parent's versions) and its context (base URL, uid domain, organizer, alarm, renderer version)
-match; a stale one is rendered again when a feed next needs it, and written back in one
-short transaction on a connection of the store's own, never on the request's.
+A text is valid while its stamp (the revision of the meeting's last write, its sequence, its
+group's and parent's versions) and its context (base URL, uid domain, organizer, alarm,
+renderer version) match; a stale one is rendered again when a feed next needs it, and written
+back in one short transaction on a connection of the store's own, never on the request's.
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ def context_key(ctx: FeedContext, alarm: int | None) -> str:
 
 
 def stamp_text(stamp: Stamp) -> str:
-    """A text's stamp as stored: "version.sequence.group version.parent version"."""
-    version, sequence, (group, parent) = stamp
-    return f"{version}.{sequence}.{group}.{parent}"
+    """A text's stamp as stored: "revision.sequence.group version.parent version"."""
+    revision, sequence, (group, parent) = stamp
+    return f"r{revision}.{sequence}.{group}.{parent}"
 
 
 def feed_tag(parts: Iterable[object]) -> str:

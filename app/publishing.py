@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import marshal
 import threading
-from array import array
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from functools import cached_property
-from itertools import chain, compress, repeat
-from operator import is_, ne
+from itertools import compress
+from operator import ne
 from typing import Any, cast
 
 from sqlalchemy import select as sql_select
@@ -24,7 +24,8 @@ from sqlmodel import Session
 from app import event_store, ical_calendar, readmodel
 from app.db import current_revision
 from app.event_cache import EventCache, Stamp, group_stamp
-from app.feed_selection import FeedSelection, cutoff_date, select_feed
+from app.feed_selection import FeedSelection, Row, cutoff_date, select_feed
+from app.last_render import Assembly, LastRenders, apply_changes
 from app.models import Meeting
 from app.readmodel import GroupInfo
 from app.revision_watch import WatchedRevision
@@ -67,16 +68,6 @@ class RenderedFeed:
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True)
-class _Assembly:
-    """A feed's last render: its rows, their event texts (shared with the event cache) and
-    the group stamps they were rendered at."""
-
-    rows: Sequence[tuple[int, int, int, int]]
-    parts: list[bytes]
-    groups: dict[int, tuple[int, int]]
-
-
 @dataclass
 class FeedService:
     """One per process: rendered feeds keyed by selection and revision, and rendered events.
@@ -91,18 +82,19 @@ class FeedService:
     events: EventCache = field(default_factory=EventCache)
     store: event_store.EventStore | None = None
     renders: int = 0
+    # Renders that read only the meetings written since the feed's last render.
+    partial_renders: int = 0
     hits: int = 0
     _feeds: OrderedDict[tuple[object, ...], RenderedFeed] = field(default_factory=OrderedDict)
     _bytes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _inflight: dict[tuple[object, ...], threading.Lock] = field(default_factory=dict)
     _known: set[FeedSelection] = field(default_factory=set)
-    _groups: tuple[int, dict[int, GroupInfo]] | None = None
+    # (data revision checked at, each group's (id, version), the index)
+    _groups: tuple[int, list[tuple[int, int]], dict[int, GroupInfo]] | None = None
     _groups_lock: threading.Lock = field(default_factory=threading.Lock)
-    # Each feed's last render, least recently rendered first, bounded by the rows held.
-    max_last_rows: int = 400_000
-    _last: OrderedDict[tuple[object, ...], _Assembly] = field(default_factory=OrderedDict)
-    _last_rows: int = 0
+    # Each feed's last render, for its next re-render; bounded by the rows held.
+    last: LastRenders = field(default_factory=LastRenders)
 
     def feed(
         self,
@@ -130,7 +122,7 @@ class FeedService:
                 # No poll at this revision can be answered from an older one: let those go
                 # first, so that a large feed's old and new bodies are not held at once.
                 self._forget_before(revision)
-                rendered = self._render(session, selection, ctx, cutoff)
+                rendered = self._render(session, selection, ctx, cutoff, revision)
                 self._store(key, rendered)
                 return rendered
         finally:
@@ -158,25 +150,30 @@ class FeedService:
         return cached
 
     def groups(self, session: Session) -> dict[int, GroupInfo]:
-        """Every group with parent, leaders and working groups, loaded once per data revision
-        (groups change only through writes; single flight) on the caller's own connection:
-        a request never asks the pool for a second one. The objects are loaded in a session
-        of their own on that connection and detached, so no caller's commit can expire them.
-        A write session sees its own uncommitted changes: it gets an index of its own."""
+        """Every group with parent, leaders and working groups, loaded again only when a group
+        changed (every change of a group raises its version; groups are never deleted), checked
+        once per data revision (single flight) on the caller's own connection: a request never
+        asks the pool for a second one. The objects are loaded in a session of their own on
+        that connection and detached, so no caller's commit can expire them. A write session
+        sees its own uncommitted changes: it gets an index of its own."""
         if self.revisions is None or session.info.get("writes"):
             return readmodel.group_index(session)
         # The store's own revision: a watcher's may lag another process's write a moment.
         revision = current_revision(session)
         cached = self._groups
         if cached is not None and cached[0] == revision:
-            return cached[1]
+            return cached[2]
         with self._groups_lock:
             cached = self._groups
             if cached is not None and cached[0] == revision:
-                return cached[1]
-            with Session(bind=session.connection()) as own:
-                index = readmodel.group_index(own)
-            self._groups = (revision, index)
+                return cached[2]
+            versions = readmodel.group_versions(session)
+            if cached is not None and cached[1] == versions:
+                index = cached[2]
+            else:
+                with Session(bind=session.connection()) as own:
+                    index = readmodel.group_index(own)
+            self._groups = (revision, versions, index)
         return index
 
     @property
@@ -195,14 +192,6 @@ class FeedService:
         """Render a known feed at the current revision (single flight, as `feed`)."""
         with Session(engine) as session:
             return self.feed(session, selection, ctx, retention)
-
-    def _remember(self, key: tuple[object, ...], assembly: _Assembly) -> None:
-        """Keep a feed's last render (the caller holds the lock); the newest always stays."""
-        previous = self._last.pop(key, None)
-        self._last_rows += len(assembly.rows) - (len(previous.rows) if previous else 0)
-        self._last[key] = assembly
-        while len(self._last) > 1 and self._last_rows > self.max_last_rows:
-            self._last_rows -= len(self._last.popitem(last=False)[1].rows)
 
     def _forget_before(self, revision: int) -> None:
         with self._lock:
@@ -241,48 +230,35 @@ class FeedService:
         selection: FeedSelection,
         ctx: FeedContext,
         cutoff: dt.date,
+        revision: int,
     ) -> RenderedFeed:
         index = self.groups(session)
-        found = select_feed(session, index, selection, ctx, cutoff)
-        alarm = selection.alarm
         groups = {gid: group_stamp(info) for gid, info in index.items()}
-        rows = found.rows
-        # After a write, most rows are those of this feed's last render, whose texts are still
-        # right: only the rows that differ (compared in C) are looked up again.
-        last = self._last.get((selection, cutoff, ctx))
-        if last is not None and last.groups == groups and len(last.rows) == len(rows):
-            parts: list[bytes | None] = list(last.parts)
-            changed: Iterable[int] = compress(range(len(rows)), map(ne, rows, last.rows))
+        key = (selection, cutoff, ctx)
+        last = self.last.get(key)
+        # After a write, most of the feed is its last render's: read only the meetings written
+        # since, when the groups are as they were; else the rows, compared with the last's in C.
+        since = last.revision if last is not None and last.groups == groups else None
+        found = select_feed(session, index, selection, ctx, cutoff, since)
+        placed = None
+        if last is not None and found.changes is not None:
+            placed = apply_changes(last, found.changes)
+        if placed is None and found.changes is not None:
+            found = select_feed(session, index, selection, ctx, cutoff)
+        rows: list[Row]
+        parts: list[bytes | None]
+        changed: Iterable[int]
+        if placed is not None:
+            rows, parts, changed = placed
+            self.partial_renders += 1
+        elif last is not None and last.groups == groups and len(last.rows) == len(found.rows):
+            rows, parts = found.rows, list(last.parts)
+            changed = compress(range(len(rows)), map(ne, rows, last.rows))
         else:
-            parts = [None] * len(rows)
-            changed = range(len(rows))
-        held = self.events.texts(ctx, alarm).get
-        absent: dict[int, Stamp] = {}
-        for position in changed:
-            meeting_id, group_id, version, sequence = rows[position]
-            stamp = (version, sequence, groups[group_id])
-            entry = held(meeting_id)
-            if entry is not None and entry[0] == stamp:
-                parts[position] = entry[1]
-            else:
-                absent[meeting_id] = stamp
-                parts[position] = None
-        if absent:
-            # Texts another process (or an earlier run) stored, then those rendered here.
-            fresh = self.store.lookup(session, absent, ctx, alarm) if self.store else []
-            texts = {meeting_id: text for meeting_id, _, text in fresh}
-            missing = absent.keys() - texts.keys()
-            rendered = self._render_events(session, missing, index, ctx, alarm)
-            texts.update((meeting_id, text) for meeting_id, _, text in rendered)
-            self.events.put(ctx, alarm, fresh + rendered)
-            if self.store is not None:
-                self.store.save(session, rendered, ctx, alarm)
-            for position in compress(range(len(rows)), map(is_, parts, repeat(None))):
-                parts[position] = texts[rows[position][0]]
-        self.events.count_hits(len(parts) - len(absent))
+            rows, parts, changed = found.rows, [None] * len(found.rows), range(len(found.rows))
+        self._fill(session, rows, parts, changed, index, groups, ctx, selection.alarm)
         done = cast(list[bytes], parts)
-        with self._lock:
-            self._remember((selection, cutoff, ctx), _Assembly(rows, done, groups))
+        self.last.put(key, Assembly(rows, done, groups, revision))
         body = ical_calendar.render_calendar(found.header, ctx, found.zones, done)
         group_ids = {row[1] for row in rows} | {
             gid for gid, info in index.items() if info.slug in selection.groups
@@ -290,15 +266,15 @@ class FeedService:
         stamps = [index[g].group.updated_at for g in group_ids]
         if found.last_modified is not None:
             stamps.append(found.last_modified)
-        # The ETag from versions, not a hash of the body: the same in every process.
-        versions = array("q", chain.from_iterable(rows))
+        # The ETag from versions, not a hash of the body: the same in every process (marshal's
+        # version 2 has no back-references, so the same rows always give the same bytes).
         etag = event_store.feed_tag(
             (
                 selection,
                 ctx,
                 cutoff,
                 found.header,
-                hashlib.sha256(versions.tobytes()).hexdigest(),
+                hashlib.sha256(marshal.dumps(rows, 2)).hexdigest(),
                 sorted((g, groups[g]) for g in group_ids),
             )
         )
@@ -308,6 +284,44 @@ class FeedService:
             last_modified=max(stamps, default=EPOCH),
             filename=found.filename,
         )
+
+    def _fill(
+        self,
+        session: Session,
+        rows: Sequence[Row],
+        parts: list[bytes | None],
+        changed: Iterable[int],
+        index: dict[int, GroupInfo],
+        groups: dict[int, tuple[int, int]],
+        ctx: FeedContext,
+        alarm: int | None,
+    ) -> None:
+        """Put each changed place's event text in `parts`: held here, else stored by another
+        process (or an earlier run), else rendered now and stored."""
+        held = self.events.texts(ctx, alarm).get
+        absent: dict[int, Stamp] = {}
+        places: list[int] = []
+        for position in changed:
+            meeting_id, group_id, revision, sequence = rows[position]
+            stamp = (revision, sequence, groups[group_id])
+            entry = held(meeting_id)
+            if entry is not None and entry[0] == stamp:
+                parts[position] = entry[1]
+            else:
+                absent[meeting_id] = stamp
+                places.append(position)
+        if absent:
+            fresh = self.store.lookup(session, absent, ctx, alarm) if self.store else []
+            texts = {meeting_id: text for meeting_id, _, text in fresh}
+            missing = absent.keys() - texts.keys()
+            rendered = self._render_events(session, missing, index, ctx, alarm)
+            texts.update((meeting_id, text) for meeting_id, _, text in rendered)
+            self.events.put(ctx, alarm, fresh + rendered)
+            if self.store is not None:
+                self.store.save(session, rendered, ctx, alarm)
+            for position in places:
+                parts[position] = texts[rows[position][0]]
+        self.events.count_hits(len(parts) - len(absent))
 
     def _render_events(
         self,

@@ -33,6 +33,13 @@ class GroupInfo:
         return f"{parent} {self.group.code} {self.group.name}" if self.group.code else own
 
 
+def group_versions(session: Session) -> list[tuple[int, int]]:
+    """Each group's (id, version): any change of a group, its leaders or its parent raises
+    its version (app.crud.groups), so an index loaded at these versions is still right."""
+    rows = session.execute(select(Group.id, Group.version).order_by(col(Group.id)))
+    return [(int(gid), int(version)) for gid, version in rows]
+
+
 def group_index(session: Session) -> dict[int, GroupInfo]:
     """Every group with its parent, leaders and working groups, keyed by id."""
     groups = session.exec(select(Group).order_by(col(Group.position), col(Group.id))).all()

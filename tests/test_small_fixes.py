@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from app import readmodel
 from app.event_cache import EventCache
+from app.last_render import LastRenders
 from app.models import Meeting
 from app.vevent import FeedContext
 from tests.conftest import AUTH, BASE_URL
@@ -150,10 +151,10 @@ def test_a_sweep_of_alarm_values_keeps_the_caches_within_their_bounds(
     service = app.state.feeds
     service.events = EventCache(max_bytes=100_000)
     service.max_bytes = 300_000
-    service.max_last_rows = 50  # the last render kept per feed, for the next re-render
+    service.last = LastRenders(max_rows=50)  # the last render kept per feed, for re-renders
     for alarm in range(0, 1441, 5):
         assert client.get(f"/calendar.ics?alarm={alarm}").status_code == 200
     assert service.events.size <= 100_000
-    assert service._last_rows <= 50 or len(service._last) == 1
-    assert service._last_rows == sum(len(last.rows) for last in service._last.values())
+    assert service.last.rows <= 50 or len(service.last) == 1
+    assert service.last.rows == service.last.held_rows()
     assert service._bytes <= 300_000 or len(service._feeds) == 1

@@ -4,14 +4,16 @@ If-Match, the audit record, and finishing a write (revision bumped, committed)."
 from __future__ import annotations
 
 import datetime as dt
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import event, func
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from app.conditional import etag_list
-from app.db import bump_revision
-from app.models import Change
+from app.db import bump_revision, take_revision
+from app.models import Change, Meeting
 
 
 class NotFound(LookupError):
@@ -62,6 +64,22 @@ def check_if_match(if_match: str | None, etag: str) -> None:
             f"If-Match {if_match} does not match the current ETag {etag}: "
             "someone changed it since you read it; read it again"
         )
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _mark_meeting_writes(session: Session, _context: object, _instances: object) -> None:
+    """Every meeting written carries its transaction's revision, however it was written: feeds
+    re-read only the meetings marked after their last render (app.feed_selection). A deletion
+    raises the revision too; feeds see it in their count."""
+    written = [
+        m
+        for m in chain(session.new, session.dirty)
+        if isinstance(m, Meeting) and (m in session.new or session.is_modified(m))
+    ]
+    if written or any(isinstance(m, Meeting) for m in session.deleted):
+        revision = take_revision(session)
+        for meeting in written:
+            meeting.revision = revision
 
 
 def finish(session: Session, commit: bool) -> None:

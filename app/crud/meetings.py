@@ -23,6 +23,7 @@ from app.crud.common import (
     now,
     record,
 )
+from app.db import lock_revision
 from app.models import (
     MEETING_FIELDS,
     MEETING_SNAPSHOT_FIELDS,
@@ -148,6 +149,7 @@ def merged(session: Session, meeting: Meeting, changes: dict[str, Any]) -> Meeti
 def _locked(session: Session, uid: str, if_match: str | None) -> Meeting:
     """The meeting, locked for the write, if `if_match` (when given) matches its ETag."""
     findable(uid, "meeting")
+    lock_revision(session)  # before the meeting's row: see app.db.lock_revision
     meeting = session.exec(select(Meeting).where(Meeting.uid == uid).with_for_update()).first()
     if meeting is None:
         raise NotFound(f"no meeting {uid!r}")

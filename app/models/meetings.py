@@ -30,7 +30,7 @@ class Meeting(SQLModel, table=True):
     """An e-meeting: a wall-clock date (and times) in its zone; its instants follow from them."""
 
     # A feed reads its meetings in feed order, and the zones and change time its header needs,
-    # from these indexes alone, not from the table's pages (migration 0005).
+    # from these indexes alone, not from the table's pages (migrations 0005 and 0006).
     __table_args__ = (
         Index(
             "ix_meeting_feed",
@@ -41,7 +41,7 @@ class Meeting(SQLModel, table=True):
             "status",
             "id",
             "group_id",
-            "version",
+            "revision",
             "sequence",
         ),
         Index(
@@ -76,6 +76,9 @@ class Meeting(SQLModel, table=True):
     version: int = 1
     created_at: datetime
     updated_at: datetime
+    # The data revision of the meeting's last write (app.db.take_revision): a feed rendered at
+    # revision R re-reads only the meetings changed after R (migration 0006).
+    revision: int = SQLField(default=0, index=True, sa_column_kwargs={"server_default": "0"})
 
 
 # The answer's contract, declared whole (its order is the JSON order, its types the plain output

@@ -156,6 +156,6 @@ class StoredEvent(SQLModel, table=True):
     # A hash of what the text depends on besides the meeting: base URL, uid domain, organizer,
     # alarm, the renderer's version.
     context: str = SQLField(primary_key=True, max_length=64)
-    # The meeting's version, sequence and change time with its group's and parent's versions.
+    # The meeting's revision and sequence with its group's and parent's versions.
     stamp: str = SQLField(max_length=120)
     body: str
