@@ -12,7 +12,7 @@ its ETag) under uvicorn, with the httptools protocol and with exactly the protoc
 each header, so that one is the server's cost of the very answers serve sends);
 `u4ssc-calendar serve` with its defaults. Then 10,000 and 100,000 meetings: the first
 /calendar.ics of a new process (after an earlier process stored the events), the re-render
-after each of 6 changes made by another process (the first, then the median of the next 5;
+after each of 12 changes made by another process (the first, then the median of the next 11;
 each an HTTP fetch of the whole feed, so a cached fetch's time is shown beside it), peak RSS.
 """
 
@@ -271,7 +271,7 @@ def _first_uid(base: str) -> str:
         return uid
 
 
-CHANGES = 6
+CHANGES = 12
 
 
 def _patch(base: str, uid: str, db: Path, title: str) -> None:
@@ -296,7 +296,7 @@ def main() -> None:
         lines += [
             "",
             "| meetings | first process, cold render | new process, first /calendar.ics "
-            "| re-render after one change (first) | re-render, next 5: median (range of all) "
+            "| re-render after one change (first) | re-render, next 11: median (range of all) "
             "| cached feed, same fetch | peak RSS (new process) |",
             "|---|---|---|---|---|---|---|",
         ]
