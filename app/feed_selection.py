@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlmodel import Session
 
 from app import crud, feeds, links, vevent
 from app.db import driver_rows
-from app.models import GroupKind, Meeting, MeetingStatus
+from app.models import Meeting, MeetingStatus
 from app.readmodel import GroupInfo
 
 ALL_CALENDAR_NAME = "U4SSC meetings"
@@ -101,7 +100,8 @@ def select_feed(
         row = (meeting.id, meeting.group_id, meeting.revision, meeting.sequence)
         needed = feeds.zones_needed([meeting])
         return FeedRows([row], needed, meeting.updated_at, header, f"{meeting.uid}.ics")
-    group_ids = tuple(sorted(_covering(index, selection.groups))) if selection.groups else None
+    covering = crud.group_ids_covering(session, selection.groups) if selection.groups else None
+    group_ids = tuple(sorted(covering)) if covering is not None else None
     statuses = SHOWN_STATUSES if selection.hide_cancelled else ()
     statements = _statements(group_ids, statuses, cutoff)
     connection = session.connection()
@@ -141,21 +141,6 @@ def select_feed(
         page_url=page,
     )
     return FeedRows(rows, zones, last_modified, header, filename, changes)
-
-
-def _covering(index: dict[int, GroupInfo], slugs: Sequence[str]) -> set[int]:
-    """As crud.group_ids_covering, from the group index: the named groups and, for thematic
-    ones, their working groups."""
-    by_slug = {info.slug: info for info in index.values()}
-    ids: set[int] = set()
-    for slug in slugs:
-        info = by_slug[slug]
-        assert info.group.id is not None
-        ids.add(info.group.id)
-        if info.group.kind == GroupKind.thematic:
-            parent = info.group.id
-            ids.update(gid for gid, child in index.items() if child.group.parent_id == parent)
-    return ids
 
 
 @dataclass(frozen=True)
