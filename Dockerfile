@@ -20,10 +20,11 @@ RUN /opt/tools/bin/uv export --locked --offline --no-dev --no-emit-project --for
         --quiet --output-file /tmp/requirements.txt \
     && python3 -m venv /opt/venv \
     && /opt/venv/bin/pip install -q --require-hashes --no-deps -r /tmp/requirements.txt
-# The package as a wheel built from the sources (the seed travels inside it, in app/seed/), then
+# The package as a wheel built from the sources (the seed travels inside it, as app/seed/), then
 # a check that the environment holds exactly what the lock says.
-COPY README.md ./
+COPY README.md setup.py ./
 COPY app/ app/
+COPY seed/ seed/
 RUN /opt/tools/bin/pip wheel -q --no-deps --wheel-dir /tmp/dist . \
     && /opt/venv/bin/pip install -q --no-deps /tmp/dist/u4ssc_calendar-*.whl \
     && /opt/venv/bin/python scripts/check_lock.py --lock uv.lock \

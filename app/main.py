@@ -21,21 +21,26 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from app import accounts, crud, middleware, observability, outbox, seeding, validation
-from app.admission import Admission
+from app import crud
 from app.api import admin, changefeed, changes, feeds, groups, health, meetings, pages, signin
-from app.config import Settings, get_settings
-from app.db import make_engine
-from app.event_store import EventStore
-from app.fastpath import DailyCutoff, FeedFastPath
-from app.front import FeedHits, PollFront
-from app.hosts import HostGuard
-from app.json_cache import JsonCache, JsonStore
-from app.limits import AuthLimiter, TooManyFailures
-from app.migrate import prepare
-from app.publishing import FeedService
-from app.revision_watch import WatchedRevision
-from app.sender import Sender
+from app.auth import accounts
+from app.auth.limits import AuthLimiter, TooManyFailures
+from app.core import validation
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine
+from app.core.revision_watch import WatchedRevision
+from app.delivery import outbox
+from app.delivery.sender import Sender
+from app.edge import guard, observability
+from app.edge.admission import Admission
+from app.edge.fastpath import DailyCutoff, FeedFastPath
+from app.edge.front import FeedHits, PollFront
+from app.edge.hosts import HostGuard
+from app.edge.json_cache import JsonCache, JsonStore
+from app.feeds.event_store import EventStore
+from app.feeds.service import FeedService
+from app.store import seeding
+from app.store.migrate import prepare
 
 log = logging.getLogger("u4ssc")
 
@@ -93,7 +98,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 class CalendarApp(FastAPI):
-    """FastAPI with the poll front (app.front) around its whole middleware stack, Starlette's
+    """FastAPI with the poll front (app.edge.front) around its whole middleware stack, Starlette's
     error layer included: `front` wraps the stack when it is built (None: no front)."""
 
     front: Callable[[ASGIApp], ASGIApp] | None = None
@@ -109,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Worker threads for sync routes: at least one per admitted request (app.admission).
+        # Worker threads for sync routes: at least one per admitted request (app.edge.admission).
         limiter = to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, settings.db_pool_size)
         prepare(engine, settings)
@@ -151,14 +156,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=["*"],
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["If-None-Match", "If-Modified-Since"],
-        expose_headers=list(middleware.CORS_EXPOSE),
+        expose_headers=list(guard.CORS_EXPOSE),
         max_age=86400,
     )
     # The guard: inside the metrics, fast path, admission and host layers added below, but
     # before routing, so an oversized body is refused before any route or store work.
-    middleware.install(app, settings)
+    guard.install(app, settings)
     for module in (health, groups, meetings, changes, changefeed, feeds, pages, signin, admin):
-        app.include_router(module.router, responses=middleware.GUARD_RESPONSES)
+        app.include_router(module.router, responses=guard.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
     # Around the guard and the routes: counts and logs every answer, refusals included.
     observability.install(app, settings.log_format)

@@ -46,11 +46,11 @@ def seed(path: Path, n: int) -> None:
     from sqlalchemy import delete, insert, select, text
     from sqlmodel import Session
 
-    from app import zones
-    from app.config import Settings
-    from app.db import make_engine
-    from app.migrate import prepare
+    from app.core.config import Settings
+    from app.core.db import make_engine
     from app.models import Group, Meeting
+    from app.store.migrate import prepare
+    from app.timezone import zones
 
     if path.exists():
         path.unlink()
@@ -106,11 +106,11 @@ def render_cost(path: Path) -> dict[str, Any]:
     from sqlmodel import Session, select
 
     from app import crud
-    from app.db import make_engine, write_session
-    from app.feed_selection import FeedSelection
+    from app.core.db import make_engine, write_session
+    from app.feeds.selection import FeedSelection
+    from app.feeds.service import FeedService
+    from app.ical.wording import FeedContext
     from app.models import Meeting, MeetingUpdate
-    from app.publishing import FeedService
-    from app.vevent import FeedContext
 
     engine = make_engine(f"sqlite:///{path}")
     ctx = FeedContext("http://127.0.0.1", "u4ssc.itu.int", "u4ssc@itu.int", dt.timedelta(hours=6))

@@ -73,12 +73,12 @@ async def app(scope, receive, send):
 
 SAME_AS_SERVE = """
 import os, uvicorn
-from app import edge
-from app.config import get_settings
+from app.edge import protocol
+from app.core.config import get_settings
 import bare
 settings = get_settings()
 uvicorn.run(bare.app, host="127.0.0.1", port=int(os.environ["BARE_PORT"]),
-            **edge.server_options(settings))
+            **protocol.server_options(settings))
 """
 
 
@@ -92,7 +92,7 @@ def _env(db: Path) -> dict[str, str]:
 
 
 def start_serve(db: Path, port: int) -> subprocess.Popen[bytes]:
-    command = [str(PY), "-m", "app.cli", "serve", "--port", str(port)]
+    command = [str(PY), "-m", "app.cli.main", "serve", "--port", str(port)]
     return subprocess.Popen(pinned(command, 0), cwd=ROOT, env=_env(db), stderr=subprocess.DEVNULL)
 
 
@@ -276,7 +276,7 @@ CHANGES = 12
 
 def _patch(base: str, uid: str, db: Path, title: str) -> None:
     """One change through the CLI (a write of its own, as an editor's would be)."""
-    command = [str(PY), "-m", "app.cli", "meetings", "move", uid, "--title", title]
+    command = [str(PY), "-m", "app.cli.main", "meetings", "move", uid, "--title", title]
     subprocess.run(command, cwd=ROOT, env=_env(db), check=True, capture_output=True)
     time.sleep(0.5)  # the watcher sees another process's write within ~100 ms
 

@@ -15,14 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from app.config import Settings
-from app.db import make_engine
+from app.core.config import Settings
+from app.core.db import make_engine
 from app.main import create_app
-from app.migrate import prepare
+from app.store.migrate import prepare
 
 # Starlette's TestClient sends "Host: testserver": the tests allow it (and the fixtures' public
 # host) here, for every Settings() they build and every server process they start; production
-# defaults do not (app.hosts). A test about the default removes the variable.
+# defaults do not (app.edge.hosts). A test about the default removes the variable.
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,calendar.example.org,localhost,127.0.0.1,[::1]")
 
 ADMIN_TOKEN = "test-admin-token-0123456789"

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from app import accounts, cli
-from app.config import get_settings
-from app.db import make_engine
+from app.auth import accounts
+from app.cli import main
+from app.core.config import get_settings
+from app.core.db import make_engine
 from app.models import ConsoleSession, User
 
 PASSWORD = "tramway of geneva 1862"
@@ -38,7 +39,7 @@ def run(
 ) -> tuple[int, str]:
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     capsys.readouterr()
-    code = cli.main(list(args))
+    code = main.main(list(args))
     out, err = capsys.readouterr()
     return code, out + err
 

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app import crud, notify, outbox
-from app.config import Settings
-from app.db import write_session
+from app import crud
+from app.core.config import Settings
+from app.core.db import write_session
+from app.delivery import notify, outbox
 from app.main import create_app
 from app.models import MeetingCreate, OutboxMessage
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL

@@ -95,7 +95,7 @@ def test_a_cold_server_holds_100_clients_at_once(empty_database_url: str, tmp_pa
 
 def _cli_write(database_url: str, title: str) -> None:
     """A write made by another process: the CLI on the same store."""
-    command = [sys.executable, "-m", "app.cli", "meetings", "add", "--group", "ai-in-cities"]
+    command = [sys.executable, "-m", "app.cli.main", "meetings", "add", "--group", "ai-in-cities"]
     command += ["--date", "2031-05-06", "--start", "10:00", "--end", "11:00", "--title", title]
     env = {**os.environ, "DATABASE_URL": database_url}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

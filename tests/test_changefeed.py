@@ -9,8 +9,9 @@ import feedparser
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app import auth, crud
-from app.db import write_session
+from app import crud
+from app.auth import tokens
+from app.core.db import write_session
 from app.models import MeetingCreate
 from tests.conftest import AUTH, BASE_URL
 from tests.test_announce import future_thursday, human
@@ -95,7 +96,7 @@ def test_the_feeds_reveal_no_account_or_token_name(client: TestClient, engine: o
     from sqlmodel import Session
 
     with Session(engine) as session:  # type: ignore[arg-type]
-        token = auth.create_token(session, "secretariat-alice")
+        token = tokens.create_token(session, "secretariat-alice")
     headers = {"Authorization": f"Bearer {token}"}
     body = {"group": GROUP, "date": future_thursday().isoformat()}
     assert client.post("/api/meetings", json=body, headers=headers).status_code == 201

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from app import cli
-from app.config import Settings, get_settings
+from app.cli import main
+from app.core.config import Settings, get_settings
 from app.main import create_app
 from tests.conftest import BASE_URL
 from tests.utils.errors import assert_error
@@ -26,7 +26,7 @@ DROPPED = "procurement-wg2-2023-12-21"
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """DATABASE_URL for the command line: a fresh SQLite file, no ADMIN_TOKEN."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    url = f"sqlite:///{tmp_path / 'main.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE_URL)
     for name in ("ADMIN_TOKEN", "SEED_FILE", "AUTO_SEED"):
@@ -38,7 +38,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     capsys.readouterr()
-    code = cli.main(list(args))
+    code = main.main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -273,7 +273,7 @@ def test_a_date_that_does_not_exist_is_refused_by_the_parser(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["meetings", "add", "--group", "digital-wellbeing", "--date", "2023-02-30"])
+        main.main(["meetings", "add", "--group", "digital-wellbeing", "--date", "2023-02-30"])
     assert exit_info.value.code == 2
     assert "2023-02-30" in capsys.readouterr().err
 
@@ -293,7 +293,7 @@ def test_groups_set_status(database: str, capsys: pytest.CaptureFixture[str]) ->
     code, _, err = run(capsys, "groups", "set-status", "no-such-group", "ongoing")
     assert code == 1 and "no group" in err
     with pytest.raises(SystemExit):
-        cli.main(["groups", "set-status", "ai-in-cities-wg2", "paused"])
+        main.main(["groups", "set-status", "ai-in-cities-wg2", "paused"])
 
 
 # --- seed, export, import -----------------------------------------------------------------------

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.db import make_engine
+from app.core.config import Settings
+from app.core.db import make_engine
 from app.main import create_app
-from app.migrate import prepare
+from app.store.migrate import prepare
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
 from tests.utils.errors import Response
 from tests.utils.server import Env, running_servers

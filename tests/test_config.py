@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.utils.server import ROOT, free_port
 
@@ -16,7 +16,7 @@ from tests.utils.server import ROOT, free_port
 def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("ADMIN_TOKEN", "PUBLIC_BASE_URL")}
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(free_port())],
+        [sys.executable, "-m", "app.cli.main", "serve", "--port", str(free_port())],
         cwd=ROOT,
         env={**base, **env},
         capture_output=True,

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session
 
-from app import accounts
-from app.db import make_engine
+from app.auth import accounts
+from app.core.db import make_engine
 from tests.utils.server import Server, running_servers
 
 PUBLIC = "http://calendar.test"  # both replicas behind one public name

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import seeding
-from app.config import Settings
-from app.db import make_engine, write_session
+from app.core.config import Settings
+from app.core.db import make_engine, write_session
 from app.main import create_app
-from app.migrate import migrate
+from app.store import seeding
+from app.store.migrate import migrate
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
 
 

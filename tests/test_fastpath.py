@@ -1,4 +1,4 @@
-"""The lean feed path (app.fastpath) answers exactly as the FastAPI feed routes do."""
+"""The lean feed path (app.edge.fastpath) answers exactly as the FastAPI feed routes do."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app import crud
-from app.config import Settings
-from app.fastpath import FeedFastPath, parse_selection
-from app.feed_selection import FeedSelection
-from app.front import PollFront
+from app.core.config import Settings
+from app.edge.fastpath import FeedFastPath, parse_selection
+from app.edge.front import PollFront
+from app.feeds.selection import FeedSelection
+from app.feeds.service import FeedService
 from app.main import CalendarApp, create_app
 from app.models import Meeting, MeetingCreate, MeetingUpdate
-from app.publishing import FeedService
 from tests.conftest import AUTH
 from tests.utils.errors import assert_error
 from tests.utils.eventually import revision_known
@@ -250,7 +250,7 @@ def test_a_write_by_another_process_shows_in_the_next_answer(
         f"""
         from sqlmodel import Session
         from app import crud
-        from app.db import make_engine, write_session
+        from app.core.db import make_engine, write_session
         from app.models import MeetingUpdate
         engine = make_engine({settings.database_url!r})
         with write_session(engine) as session:

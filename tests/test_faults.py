@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH
 from tests.utils.errors import assert_error

@@ -20,9 +20,9 @@ from ical.calendar_stream import IcsCalendarStream
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import seeding
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
+from app.store import seeding
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
 from tests.ical_parsers import JS_DIR
 from tests.utils.feeds import (

@@ -8,11 +8,11 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.ical import escape_text
-from app.ical_event import render_event
+from app.ical.event import render_event
+from app.ical.text import escape_text
+from app.ical.wording import FeedContext, meeting_summary
 from app.models import Group, Meeting
-from app.readmodel import GroupInfo
-from app.vevent import FeedContext, meeting_summary
+from app.readmodel.groups import GroupInfo
 
 STAMP = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 GROUP = Group(

@@ -1,4 +1,4 @@
-"""The front (app.front): cached polls answered around the whole stack, without an admission
+"""The front (app.edge.front): cached polls answered around the whole stack, without an admission
 slot; a re-render after a write still admitted; today's cutoff; the metrics still counted."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.admission import Admission
-from app.config import Settings
-from app.fastpath import DAY, DailyCutoff, FeedFastPath
-from app.feed_selection import cutoff_date
-from app.front import PollFront
+from app.core.config import Settings
+from app.edge.admission import Admission
+from app.edge.fastpath import DAY, DailyCutoff, FeedFastPath
+from app.edge.front import PollFront
+from app.feeds.selection import cutoff_date
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
 from tests.utils.eventually import revision_known

@@ -18,14 +18,15 @@ import icalendar
 import pytest
 import yaml
 
-from app import seeding
+from app.store import seeding
 from tests.utils.feeds import UID_DOMAIN
 from tests.utils.server import ROOT, Server, free_port, wait_until_up
 
 UV = ROOT / "scripts" / "uv"
 LOCK = ROOT / "uv.lock"
 CHECK_LOCK = ROOT / "scripts" / "check_lock.py"
-SEED = Path("app") / "seed" / "action-plan.yaml"
+SEED = Path("seed") / "action-plan.yaml"  # in the checkout and the sdist
+PACKAGED_SEED = "app/seed/action-plan.yaml"  # in the wheel
 
 
 def _run(*command: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> str:
@@ -69,14 +70,14 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_the_seed_is_one_file_carried_by_the_sdist_and_the_wheel(dist: dict[str, Path]) -> None:
     assert seeding.bundled_seed() == ROOT / SEED
-    assert not (ROOT / "seed").exists()
+    assert not (ROOT / "app" / "seed").exists()
     expected = (ROOT / SEED).read_bytes()
     with tarfile.open(dist["sdist"]) as sdist:
         (member,) = [m for m in sdist.getmembers() if m.name.endswith("/" + SEED.as_posix())]
         carried = sdist.extractfile(member)
         assert carried is not None and carried.read() == expected
     with zipfile.ZipFile(dist["wheel"]) as wheel:
-        assert wheel.read(SEED.as_posix()) == expected
+        assert wheel.read(PACKAGED_SEED) == expected
         assert not [name for name in wheel.namelist() if name.startswith("tests/")]
 
 
@@ -100,7 +101,11 @@ def test_the_wheel_serves_the_whole_plan_from_an_empty_folder(
     database.touch()  # an empty SQLite file, as an operator might hand over
     env = _outside_env(DATABASE_URL=f"sqlite:///{database}")
     where = _run(
-        python, "-c", "from app import seeding; print(seeding.bundled_seed())", cwd=empty, env=env
+        python,
+        "-c",
+        "from app.store import seeding; print(seeding.bundled_seed())",
+        cwd=empty,
+        env=env,
     )
     assert Path(where.strip()).is_relative_to(venv), where  # the wheel's copy, not the checkout's
 
@@ -157,7 +162,9 @@ def test_the_image_and_the_scripts_install_from_the_lock() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "uv export --locked" in dockerfile and "--require-hashes" in dockerfile
     assert "scripts/check_lock.py" in dockerfile
-    assert "COPY seed" not in dockerfile  # the wheel carries the seed
+    # The wheel is built from seed/ and carries it; the runtime copies no seed of its own.
+    build, _, runtime = dockerfile.partition(" AS runtime")
+    assert "COPY seed/ seed/" in build and "seed" not in runtime
     for script in ("run.sh", "test.sh"):
         text = (ROOT / "scripts" / script).read_text(encoding="utf-8")
         assert "scripts/uv sync --locked" in text and "scripts/check_lock.py" in text

@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app import limits
 from app.api.deps import MAX_LIST_PARAMS
-from app.config import Settings
+from app.auth import limits
+from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH
 from tests.utils.errors import assert_error

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from app import outbox
-from app.config import Settings
-from app.mailer import SmtpServer
+from app.core.config import Settings
+from app.delivery import outbox
+from app.delivery.mailer import SmtpServer
 from app.main import create_app
 from tests.conftest import AUTH
 from tests.test_announce import GROUP, future_thursday, mail_settings, outbox_rows

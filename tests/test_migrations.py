@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from app import models  # noqa: F401 - registers the tables
-from app.config import Settings
-from app.db import current_revision, make_engine
-from app.migrate import INITIAL_REVISION, alembic_config, migrate, prepare
+from app.core.config import Settings
+from app.core.db import current_revision, make_engine
+from app.store.migrate import INITIAL_REVISION, alembic_config, migrate, prepare
 from tests.conftest import ADMIN_TOKEN, BASE_URL
 
 TABLES = {"group", "person", "leadership", "meeting", "revision", "apitoken", "change"}
@@ -136,7 +136,7 @@ def test_cli_migrate_brings_an_empty_database_to_head(empty_database_url: str) -
         "PUBLIC_BASE_URL": BASE_URL,
     }
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "migrate"],
+        [sys.executable, "-m", "app.cli.main", "migrate"],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

@@ -17,9 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import cli, outbox
-from app.config import get_settings
-from app.db import make_engine, write_session
+from app.cli import main
+from app.core.config import get_settings
+from app.core.db import make_engine, write_session
+from app.delivery import outbox
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
 from tests.test_announce import GROUP, future_thursday, mail_settings, outbox_rows
@@ -115,31 +116,31 @@ def test_cli_announce_outbox_list_retry_and_run(
     day = future_thursday().isoformat()
     add = ["meetings", "add", "--group", GROUP, "--date", day, "--start", "16:00"]
     add += ["--end", "17:00", "--announce"]
-    assert cli.main(add) == 1
+    assert main.main(add) == 1
     assert "announce: this server cannot send announcements" in capsys.readouterr().err
     port = free_port()
     cli_env.setenv("SMTP_URL", f"smtp://127.0.0.1:{port}")
     cli_env.setenv("ANNOUNCE_TO", LIST)
     get_settings.cache_clear()
-    assert cli.main(add) == 0
+    assert main.main(add) == 0
     capsys.readouterr()
-    assert cli.main(["outbox", "run"]) == 1  # the server is down: to retry later
+    assert main.main(["outbox", "run"]) == 1  # the server is down: to retry later
     assert "0 delivered, 1 to retry later" in capsys.readouterr().out
-    assert cli.main(["outbox", "list"]) == 0
+    assert main.main(["outbox", "list"]) == 0
     line = capsys.readouterr().out.strip()
     number, message_id, kind, event, status, attempts = line.split("\t")[:6]
     assert (kind, event, status, attempts) == ("mail", "announce.created", "pending", "attempts 1")
-    assert cli.main(["outbox", "retry", message_id]) == 0
+    assert main.main(["outbox", "retry", message_id]) == 0
     assert "pending" in capsys.readouterr().out
-    assert cli.main(["outbox", "retry", "999999"]) == 1
+    assert main.main(["outbox", "retry", "999999"]) == 1
     assert "no outbox message '999999'" in capsys.readouterr().err
     with smtp_server(port) as inbox:
-        assert cli.main(["outbox", "run"]) == 0
+        assert main.main(["outbox", "run"]) == 0
         assert "1 delivered" in capsys.readouterr().out
         assert inbox.message_ids() == [f"<{message_id}@u4ssc.itu.int>"]
-        assert cli.main(["outbox", "run"]) == 0  # nothing left: sends nothing twice
+        assert main.main(["outbox", "run"]) == 0  # nothing left: sends nothing twice
         assert len(inbox.raw) == 1
-    assert cli.main(["outbox", "list"]) == 0
+    assert main.main(["outbox", "list"]) == 0
     assert f"{number}\t{message_id}\tmail\tannounce.created\tsent" in capsys.readouterr().out
 
 

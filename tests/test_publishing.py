@@ -13,10 +13,10 @@ from sqlmodel import Session, col, select
 
 from app import crud
 from app.api.deps import feed_context
-from app.db import write_session
-from app.feed_selection import FeedSelection
+from app.core.db import write_session
+from app.feeds.selection import FeedSelection
+from app.feeds.service import FeedService
 from app.models import Meeting
-from app.publishing import FeedService
 from tests.conftest import AUTH
 
 

@@ -1,5 +1,5 @@
 """Replicas: two server processes on one store agree on data, feed bytes and ETags: the process
-that wrote at once, the other within a second (app.revision_watch)."""
+that wrote at once, the other within a second (app.core.revision_watch)."""
 
 from __future__ import annotations
 

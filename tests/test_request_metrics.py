@@ -1,4 +1,5 @@
-"""The request metrics (app.request_metrics) export exactly what prometheus_client's Counter and
+"""The request metrics (app.edge.request_metrics) export exactly what prometheus_client's Counter
+and
 Histogram export for the same answers: names, labels, buckets, values and order."""
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from app import request_metrics
-from app.observability import LATENCY_BUCKETS
-from app.request_metrics import RequestStats
+from app.edge import request_metrics
+from app.edge.observability import LATENCY_BUCKETS
+from app.edge.request_metrics import RequestStats
 
 ANSWERS = [
     ("GET", "/calendar.ics", 200, 0.0004),

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from app import seeding
-from app.db import current_revision, write_session
+from app.core.db import current_revision, write_session
 from app.models import Change
+from app.store import seeding
 from tests.conftest import AUTH
 
 MOVED = "ai-in-cities-wg2-2023-07-27"

@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app import readmodel
-from app.event_cache import EventCache
-from app.last_render import LastRenders
+from app.feeds.event_cache import EventCache
+from app.feeds.last_render import LastRenders
+from app.ical.wording import FeedContext
 from app.models import Meeting
-from app.vevent import FeedContext
+from app.readmodel.groups import group_index
 from tests.conftest import AUTH, BASE_URL
 
 
@@ -28,7 +28,7 @@ def test_event_cache_filled_by_many_threads_at_once_stays_within_its_bound(
     # bytes must stay exact and within its bound, whoever evicts whom.
     with Session(engine) as session:
         meetings = list(session.exec(select(Meeting).limit(6)).all())
-        index = readmodel.group_index(session)
+        index = group_index(session)
         for meeting in meetings:
             session.expunge(meeting)
     rendered = []

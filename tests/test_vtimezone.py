@@ -15,7 +15,7 @@ from ical.calendar_stream import IcsCalendarStream
 from ical.timezone import IcsTimezoneInfo
 from icalendar.timezone.tzp import TZP
 
-from app import vtimezone, zones
+from app.timezone import vtimezone, zones
 
 HOUR = dt.timedelta(hours=1)
 FIRST = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)

@@ -16,9 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from app import cli, outbox, webhooks
-from app.config import Settings, get_settings
-from app.db import make_engine
+from app.cli import main
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine
+from app.delivery import outbox, webhooks
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
 from tests.test_announce import FAST, future_thursday, outbox_rows
@@ -78,7 +79,7 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 def add_webhook(capsys: pytest.CaptureFixture[str], url: str, *groups: str) -> str:
     capsys.readouterr()
     args = ["webhook", "add", url, *(x for g in groups for x in ("--group", g))]
-    assert cli.main(args) == 0
+    assert main.main(args) == 0
     out, err = capsys.readouterr()
     secret = out.strip()
     assert secret.startswith("whsec_"), out
@@ -213,18 +214,18 @@ def test_webhook_commands(
     database_url: str, cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     secret = add_webhook(capsys, "https://example.org/hook", "procurement")
-    assert cli.main(["webhook", "list"]) == 0
+    assert main.main(["webhook", "list"]) == 0
     out = capsys.readouterr().out
     assert "https://example.org/hook\tprocurement" in out
     assert secret not in out
     for bad in ("ftp://example.org/hook", "example.org/hook", "javascript:alert(1)"):
-        assert cli.main(["webhook", "add", bad]) == 1
+        assert main.main(["webhook", "add", bad]) == 1
         assert "url: must be an http:// or https:// URL" in capsys.readouterr().err
-    assert cli.main(["webhook", "add", "https://example.org/x", "--group", "nope"]) == 1
+    assert main.main(["webhook", "add", "https://example.org/x", "--group", "nope"]) == 1
     assert "no group 'nope'" in capsys.readouterr().err
     hook_id = out.split("\t")[0].strip()
-    assert cli.main(["webhook", "remove", hook_id]) == 0
-    assert cli.main(["webhook", "remove", hook_id]) == 1
+    assert main.main(["webhook", "remove", hook_id]) == 0
+    assert main.main(["webhook", "remove", hook_id]) == 1
     assert f"no webhook {hook_id}" in capsys.readouterr().err
     engine = make_engine(database_url)
     try:

@@ -26,7 +26,7 @@ def test_serve_with_two_workers_answers_and_every_worker_sees_a_write(
         "WORKERS": "2",
     }
     log = tmp_path / "serve.log"
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
     server = Server(process, f"http://127.0.0.1:{port}", log)

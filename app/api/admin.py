@@ -1,5 +1,5 @@
 """The console's pages under /admin: dashboard, meeting and group forms, the audit trail;
-thin routes over app.console."""
+thin routes over app.console.forms."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import accounts, console, console_views, crud, mailer, vevent, zones
+from app import crud
 from app.api.deps import BaseUrlDep, FeedServiceDep, SettingsDep, WriteSessionDep
 from app.api.pages import meeting_view
 from app.api.signin import PostedDep, SignedInDep, console_page
-from app.config import Settings
+from app.auth import accounts
+from app.console import forms, views
+from app.core.config import Settings
+from app.delivery import mailer
+from app.ical import wording
 from app.models import GroupStatus, MeetingStatus
+from app.timezone import zones
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 
@@ -44,8 +49,8 @@ def read_dashboard(
         {
             "who": who,
             "upcoming": [meeting_view(m, index[m.group_id], base) for m in upcoming],
-            "changes": console_views.recent_changes(session, limit=10),
-            "concerns": console_views.groups_to_look_at(session, _today()),
+            "changes": views.recent_changes(session, limit=10),
+            "concerns": views.groups_to_look_at(session, _today()),
         },
     )
 
@@ -64,7 +69,7 @@ def _meeting_page(
     settings: Settings,
     uid: str | None,
     form: dict[str, str],
-    outcome: console.Outcome | None = None,
+    outcome: forms.Outcome | None = None,
 ) -> HTMLResponse:
     index = service.groups(session)
     context: dict[str, Any] = {
@@ -84,17 +89,16 @@ def _meeting_page(
         context["version"] = (
             outcome.current_version
             if outcome and outcome.conflict
-            else console.form_version(form) or meeting.version
+            else forms.form_version(form) or meeting.version
         )
         context["opened"] = (
             outcome.current_snapshot
             if outcome and outcome.conflict
-            else form.get("opened")
-            or console.snapshot_text(crud.meeting_snapshot(session, meeting))
+            else form.get("opened") or forms.snapshot_text(crud.meeting_snapshot(session, meeting))
         )
         context["preview"] = meeting_view(meeting, info, base)
-        context["summary"] = vevent.meeting_summary(meeting, info)
-        context["last_change"] = console_views.last_change_of(session, uid)
+        context["summary"] = wording.meeting_summary(meeting, info)
+        context["last_change"] = views.last_change_of(session, uid)
     code = 200
     if outcome and outcome.errors:
         code = 422
@@ -113,7 +117,7 @@ def read_new_meeting(
     settings: SettingsDep,
     group: str = "",
 ) -> HTMLResponse:
-    form = console.empty_meeting_form(group[:80])
+    form = forms.empty_meeting_form(group[:80])
     return _meeting_page(request, who, session, service, base, settings, None, form)
 
 
@@ -127,7 +131,7 @@ def create_meeting(
     base: BaseUrlDep,
     settings: SettingsDep,
 ) -> Response:
-    outcome = console.create_meeting(session, form, who.name, settings, base)
+    outcome = forms.create_meeting(session, form, who.name, settings, base)
     if outcome.saved:
         return RedirectResponse(f"/admin/meetings/{outcome.key}?saved=1", status_code=303)
     return _meeting_page(request, who, session, service, base, settings, None, form, outcome)
@@ -144,7 +148,7 @@ def read_meeting(
     settings: SettingsDep,
 ) -> HTMLResponse:
     meeting = crud.get_meeting(session, uid)
-    form = console.meeting_form(crud.meeting_snapshot(session, meeting))
+    form = forms.meeting_form(crud.meeting_snapshot(session, meeting))
     form["version"] = str(meeting.version)
     return _meeting_page(request, who, session, service, base, settings, uid, form)
 
@@ -160,7 +164,7 @@ def update_meeting(
     base: BaseUrlDep,
     settings: SettingsDep,
 ) -> Response:
-    outcome = console.update_meeting(session, uid, form, who.name, settings, base)
+    outcome = forms.update_meeting(session, uid, form, who.name, settings, base)
     if outcome.saved:
         return RedirectResponse(f"/admin/meetings/{uid}?saved=1", status_code=303)
     return _meeting_page(request, who, session, service, base, settings, uid, form, outcome)
@@ -185,7 +189,7 @@ def read_cancel(
         "uid": uid,
         "preview": meeting_view(meeting, info, base),
         "version": meeting.version,
-        "opened": console.snapshot_text(crud.meeting_snapshot(session, meeting)),
+        "opened": forms.snapshot_text(crud.meeting_snapshot(session, meeting)),
     }
     return console_page(request, "admin/cancel.html", context)
 
@@ -201,12 +205,12 @@ def cancel_meeting(
     base: BaseUrlDep,
     settings: SettingsDep,
 ) -> Response:
-    outcome = console.cancel_meeting(session, uid, form, who.name, settings, base)
+    outcome = forms.cancel_meeting(session, uid, form, who.name, settings, base)
     if outcome.saved:
         return RedirectResponse(f"/admin/meetings/{uid}?saved=1", status_code=303)
-    ticked = console.wants_announcement(form)
+    ticked = forms.wants_announcement(form)
     meeting = crud.get_meeting(session, uid)
-    form = console.meeting_form(crud.meeting_snapshot(session, meeting))
+    form = forms.meeting_form(crud.meeting_snapshot(session, meeting))
     if ticked:  # kept, like everything else the secretariat chose
         form["announce"] = "on"
     return _meeting_page(request, who, session, service, base, settings, uid, form, outcome)
@@ -218,7 +222,7 @@ def _group_page(
     session: WriteSessionDep,
     slug: str,
     form: dict[str, str],
-    outcome: console.Outcome | None = None,
+    outcome: forms.Outcome | None = None,
 ) -> HTMLResponse:
     group = crud.get_group(session, slug)
     conflict = bool(outcome and outcome.conflict)
@@ -250,8 +254,8 @@ def read_group(
 ) -> HTMLResponse:
     group = crud.get_group(session, slug)
     snapshot = crud.group_snapshot(session, group)
-    form = console.group_form(snapshot)
-    form["version"], form["opened"] = str(group.version), console.snapshot_text(snapshot)
+    form = forms.group_form(snapshot)
+    form["version"], form["opened"] = str(group.version), forms.snapshot_text(snapshot)
     return _group_page(request, who, session, slug, form)
 
 
@@ -265,7 +269,7 @@ def update_group(
     base: BaseUrlDep,
     settings: SettingsDep,
 ) -> Response:
-    outcome = console.update_group(session, slug, form, who.name, settings, base)
+    outcome = forms.update_group(session, slug, form, who.name, settings, base)
     if outcome.saved:
         return RedirectResponse(f"/admin/groups/{slug}?saved=1", status_code=303)
     form.setdefault("version", "0")
@@ -285,7 +289,7 @@ def read_changes(
     chosen = group if any(info.slug == group for info in index.values()) else None
     context = {
         "who": who,
-        "changes": console_views.recent_changes(session, chosen, limit=200),
+        "changes": views.recent_changes(session, chosen, limit=200),
         "groups": list(index.values()),
         "chosen": chosen,
     }

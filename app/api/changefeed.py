@@ -6,8 +6,11 @@ from email.utils import format_datetime
 
 from fastapi import APIRouter, Request, Response
 
-from app import changefeed, conditional, crud, readmodel
+from app import crud
 from app.api.deps import BaseUrlDep, SessionDep, SettingsDep
+from app.core import conditional
+from app.delivery import changefeed
+from app.readmodel.groups import group_index
 
 router = APIRouter(tags=["feeds"])
 
@@ -74,7 +77,7 @@ def read_group_changes_atom(
 ) -> Response:
     group = crud.get_group(session, slug)
     ids = crud.group_ids_covering(session, [slug])
-    index = readmodel.group_index(session)
+    index = group_index(session)
     slugs = {index[gid].slug for gid in ids if gid in index}
     items = changefeed.entries(session, base, slugs)
     feed = changefeed.render(

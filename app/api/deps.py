@@ -10,10 +10,11 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import auth, vevent
-from app.config import Settings
-from app.db import write_session
-from app.publishing import FeedService
+from app.auth import tokens
+from app.core.config import Settings
+from app.core.db import write_session
+from app.feeds.service import FeedService
+from app.ical import wording
 
 
 def _engine(request: Request) -> Engine:
@@ -74,8 +75,8 @@ def base_url(request: Request, settings: SettingsDep) -> str:
 BaseUrlDep = Annotated[str, Depends(base_url)]
 
 
-def feed_context(settings: SettingsDep, base: BaseUrlDep) -> vevent.FeedContext:
-    return vevent.FeedContext(
+def feed_context(settings: SettingsDep, base: BaseUrlDep) -> wording.FeedContext:
+    return wording.FeedContext(
         base_url=base,
         uid_domain=settings.uid_domain,
         organizer_email=settings.organizer_email,
@@ -83,7 +84,7 @@ def feed_context(settings: SettingsDep, base: BaseUrlDep) -> vevent.FeedContext:
     )
 
 
-FeedContextDep = Annotated[vevent.FeedContext, Depends(feed_context)]
+FeedContextDep = Annotated[wording.FeedContext, Depends(feed_context)]
 
 
 def feed_service(request: Request) -> FeedService:
@@ -116,12 +117,12 @@ def writer(
     limiter = request.app.state.auth_limiter
     client = request.client.host if request.client else "unknown"
     with Session(engine) as session:
-        if not auth.writes_possible(session, settings.admin_token):
+        if not tokens.writes_possible(session, settings.admin_token):
             raise _unauthorized("writes are disabled: no token is configured on this server")
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorized("a write needs the header 'Authorization: Bearer <token>'")
-        name = auth.identify(session, token.strip(), settings.admin_token)
+        name = tokens.identify(session, token.strip(), settings.admin_token)
     if name is not None:
         return name
     limiter.check(client)

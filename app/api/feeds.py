@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app import conditional, crud
+from app import crud
 from app.api.deps import MAX_LIST_PARAMS, FeedContextDep, FeedServiceDep, SessionDep, SettingsDep
-from app.feed_selection import FeedSelection
-from app.publishing import RenderedFeed
+from app.core import conditional
+from app.feeds.rendered import RenderedFeed
+from app.feeds.selection import FeedSelection
 
 router = APIRouter(tags=["feeds"])
 
@@ -87,7 +88,7 @@ def feed_answer(
     rendered: RenderedFeed, headers: Mapping[str, str], method: str, max_age: int
 ) -> FeedAnswer:
     """Status, headers and body for a rendered feed: 304 when the client has it, gzip when
-    asked. Both the FastAPI routes and the lean path (app.fastpath) answer with this."""
+    asked. Both the FastAPI routes and the lean path (app.edge.fastpath) answer with this."""
     gzipped = "gzip" in headers.get("accept-encoding", "").lower()
     if _not_modified(rendered, headers):
         # A 304 names the tag of the answer this request would have got.

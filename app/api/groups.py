@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from sqlmodel import Session
 
-from app import crud, notify
+from app import crud
 from app.api.deps import (
     TOKEN_ERRORS,
     BaseUrlDep,
@@ -19,9 +19,10 @@ from app.api.deps import (
     WriteSessionDep,
     require_some_field,
 )
+from app.delivery import notify
+from app.feeds.service import FeedService
 from app.models import GroupCreate, GroupKind, GroupPublic, GroupsPublic, GroupStatus, GroupUpdate
-from app.public import group_public
-from app.publishing import FeedService
+from app.readmodel.public import group_public
 
 router = APIRouter(prefix="/api/groups", tags=["groups"])
 

@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.deps import SessionDep
-from app.db import REVISION_SQL
-from app.observability import Metrics
+from app.core.db import REVISION_SQL
+from app.edge.observability import Metrics
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("u4ssc.health")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlmodel import Session
 
-from app import crud, notify
+from app import crud
 from app.api.deps import (
     MAX_LIST_PARAMS,
     TOKEN_ERRORS,
@@ -20,7 +20,9 @@ from app.api.deps import (
     WriteSessionDep,
     require_some_field,
 )
-from app.config import Settings
+from app.core.config import Settings
+from app.delivery import notify
+from app.feeds.service import FeedService
 from app.models import (
     IsoDate,
     MeetingCreate,
@@ -29,8 +31,7 @@ from app.models import (
     MeetingStatus,
     MeetingUpdate,
 )
-from app.public import meeting_public
-from app.publishing import FeedService
+from app.readmodel.public import meeting_public
 
 router = APIRouter(prefix="/api/meetings", tags=["meetings"])
 

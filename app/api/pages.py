@@ -13,13 +13,16 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlmodel import Session
 
-from app import crud, links, readmodel, zones
+from app import crud
 from app.api.deps import BaseUrlDep, FeedServiceDep, SessionDep
-from app.feed_selection import ALL_CALENDAR_NAME
-from app.links import calendar_label, feed_url, webcal
+from app.feeds.selection import ALL_CALENDAR_NAME
+from app.feeds.service import FeedService
 from app.models import GroupPublic, GroupStatus, Meeting, MeetingPublic, MeetingStatus
-from app.public import group_public, meeting_public
-from app.publishing import FeedService
+from app.readmodel import links
+from app.readmodel.groups import GroupInfo
+from app.readmodel.links import calendar_label, feed_url, webcal
+from app.readmodel.public import group_public, meeting_public
+from app.timezone import zones
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -136,7 +139,7 @@ def _human_day(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def meeting_view(meeting: Meeting, info: readmodel.GroupInfo, base: str) -> MeetingView:
+def meeting_view(meeting: Meeting, info: GroupInfo, base: str) -> MeetingView:
     public = meeting_public(meeting, info, base)
     label = calendar_label(info)
     if public.start_utc is None or public.end_utc is None:

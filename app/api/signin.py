@@ -9,9 +9,10 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import accounts, console, console_views
 from app.api.deps import BaseUrlDep, SettingsDep, WriteSessionDep
 from app.api.pages import MEETING_STATUS_LABELS, STATUS_LABELS, templates
+from app.auth import accounts
+from app.console import forms, views
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 
@@ -48,8 +49,8 @@ def console_page(
     context = {
         "status_labels": STATUS_LABELS,
         "meeting_status_labels": MEETING_STATUS_LABELS,
-        "shown": console_views.shown,
-        "labels": console.FIELD_LABELS,
+        "shown": views.shown,
+        "labels": forms.FIELD_LABELS,
         **context,
     }
     response = templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -2,7 +2,7 @@
 
 Every write bumps the data revision, keeps the audit trail and commits as a whole. The parts
 live in `common` (errors, clock, If-Match, audit), `groups` and `meetings`; callers use
-`crud.<name>`.
+`crud.<name>`. Imports models, timezone and core only.
 """
 
 from app.crud.common import (

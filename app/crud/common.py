@@ -11,8 +11,8 @@ from sqlalchemy import event, func
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
-from app.conditional import etag_list
-from app.db import bump_revision, take_revision
+from app.core.conditional import etag_list
+from app.core.db import bump_revision, take_revision
 from app.models import Change, Meeting
 
 
@@ -69,7 +69,7 @@ def check_if_match(if_match: str | None, etag: str) -> None:
 @event.listens_for(OrmSession, "before_flush")
 def _mark_meeting_writes(session: Session, _context: object, _instances: object) -> None:
     """Every meeting written carries its transaction's revision, however it was written: feeds
-    re-read only the meetings marked after their last render (app.feed_selection). A deletion
+    re-read only the meetings marked after their last render (app.feeds.selection). A deletion
     raises the revision too; feeds see it in their count."""
     written = [
         m

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from app import validation, zones
+from app.core import validation
+from app.core.db import lock_revision
 from app.crud.common import (
     Conflict,
     Invalid,
@@ -23,7 +24,6 @@ from app.crud.common import (
     now,
     record,
 )
-from app.db import lock_revision
 from app.models import (
     MEETING_FIELDS,
     MEETING_SNAPSHOT_FIELDS,
@@ -35,6 +35,7 @@ from app.models import (
     MeetingUpdate,
     clock_text,
 )
+from app.timezone import zones
 
 
 def get_meeting(session: Session, uid: str) -> Meeting:
@@ -149,7 +150,7 @@ def merged(session: Session, meeting: Meeting, changes: dict[str, Any]) -> Meeti
 def _locked(session: Session, uid: str, if_match: str | None) -> Meeting:
     """The meeting, locked for the write, if `if_match` (when given) matches its ETag."""
     findable(uid, "meeting")
-    lock_revision(session)  # before the meeting's row: see app.db.lock_revision
+    lock_revision(session)  # before the meeting's row: see app.core.db.lock_revision
     meeting = session.exec(select(Meeting).where(Meeting.uid == uid).with_for_update()).first()
     if meeting is None:
         raise NotFound(f"no meeting {uid!r}")

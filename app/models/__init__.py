@@ -1,6 +1,7 @@
 """The models, one family per entity: `fields` (vocabularies and checked types), `groups`,
 `meetings`, and `store` (revision, tokens, audit, outbox, webhooks, accounts, stored events).
-Importing this package registers every table (Alembic reads SQLModel.metadata)."""
+Importing this package registers every table (Alembic reads SQLModel.metadata). Imports
+app.core and app.timezone only."""
 
 from app.models.fields import (
     WG_CODE_PATTERN,

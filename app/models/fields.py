@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
-from app import zones
+from app.timezone import zones
 
 
 class GroupKind(StrEnum):

@@ -12,7 +12,6 @@ from sqlalchemy import Index, text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from app import zones
 from app.models.fields import (
     IsoDate,
     LongText,
@@ -24,6 +23,7 @@ from app.models.fields import (
     Zone,
     all_optional,
 )
+from app.timezone import zones
 
 
 class Meeting(SQLModel, table=True):
@@ -76,7 +76,7 @@ class Meeting(SQLModel, table=True):
     version: int = 1
     created_at: datetime
     updated_at: datetime
-    # The data revision of the meeting's last write (app.db.take_revision): a feed rendered at
+    # The data revision of the meeting's last write (app.core.db.take_revision): a feed rendered at
     # revision R re-reads only the meetings changed after R (migration 0006).
     revision: int = SQLField(default=0, index=True, sa_column_kwargs={"server_default": "0"})
 

@@ -147,7 +147,7 @@ class ConsoleSession(SQLModel, table=True):
 
 
 class StoredEvent(SQLModel, table=True):
-    """A meeting's VEVENT text as rendered for one context (app.event_store): kept so that a
+    """A meeting's VEVENT text as rendered for one context (app.feeds.event_store): kept so that a
     new process or another replica serves feeds without rendering events again."""
 
     meeting_id: int = SQLField(

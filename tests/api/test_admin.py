@@ -16,9 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from app import accounts, crud
+from app import crud
 from app.api import admin, signin
-from app.db import current_revision
+from app.auth import accounts
+from app.core.db import current_revision
 from app.models import Change, ConsoleSession, Meeting
 from tests.conftest import BASE_URL
 

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import auth
-from app.config import Settings
+from app.auth import tokens
+from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH
 from tests.utils.errors import assert_error
@@ -24,15 +24,15 @@ def bearer(token: str) -> dict[str, str]:
 
 def test_changes_need_a_token(client: TestClient, engine: Engine) -> None:
     with Session(engine) as session:
-        former = auth.create_token(session, "former")
-        auth.revoke_token(session, "former")
+        former = tokens.create_token(session, "former")
+        tokens.revoke_token(session, "former")
     for headers in ({}, bearer("wrong-token-0123456789"), bearer(former)):
         response = client.get("/api/changes", headers=headers)
         assert_error(response, 401)
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/api/changes", headers=AUTH).status_code == 200
     with Session(engine) as session:
-        reader = auth.create_token(session, "reader")
+        reader = tokens.create_token(session, "reader")
     assert client.get("/api/changes", headers=bearer(reader)).status_code == 200
 
 
@@ -45,7 +45,7 @@ def test_every_write_is_recorded_with_name_time_before_and_after(
     client: TestClient, engine: Engine
 ) -> None:
     with Session(engine) as session:
-        clerk = auth.create_token(session, "clerk")
+        clerk = tokens.create_token(session, "clerk")
     start = dt.datetime.now(dt.UTC).replace(microsecond=0)
     seen = client.get("/api/changes", headers=AUTH).json()["count"]
     status_before = client.get("/api/groups/procurement-wg2").json()["status"]
@@ -122,8 +122,8 @@ def test_bad_paging_is_422(client: TestClient, query: str) -> None:
 
 def test_the_audit_trail_never_holds_a_token(client: TestClient, engine: Engine) -> None:
     with Session(engine) as session:
-        clerk = auth.create_token(session, "clerk")
+        clerk = tokens.create_token(session, "clerk")
     client.patch(f"/api/meetings/{SEEDED}", json={"title": "x"}, headers=bearer(clerk))
     text = client.get("/api/changes?limit=1000", headers=AUTH).text
-    for secret in (clerk, ADMIN_TOKEN, auth.hash_token(clerk)):
+    for secret in (clerk, ADMIN_TOKEN, tokens.hash_token(clerk)):
         assert secret not in text

@@ -17,8 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from app import accounts, outbox, webhooks
-from app.config import Settings
+from app.auth import accounts
+from app.core.config import Settings
+from app.delivery import outbox, webhooks
 from app.main import create_app
 from tests.api.test_admin import CSRF, NAME, ORIGIN, PASSWORD, sign_in
 from tests.conftest import BASE_URL

@@ -329,7 +329,7 @@ def test_two_processes_serve_the_same_bytes_and_etag(database_url: str, tmp_path
         uid = f"UID:{created.json()['uid']}@{UID_DOMAIN}\r\n"
         for path in paths:
             # The other process first, so it cannot have been warmed by the write; it sees the
-            # write within a second (app.revision_watch), the writer at once.
+            # write within a second (app.core.revision_watch), the writer at once.
             assert uid in _unfolded(_get(one.url + path).content)
             within(
                 OTHER_PROCESS_SECONDS,

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import auth
-from app.config import Settings
+from app.auth import tokens
+from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH
 from tests.ical_parsers import parse_icalendar
@@ -36,13 +36,13 @@ def bearer(token: str) -> dict[str, str]:
 
 def issue(engine: Engine, name: str) -> str:
     with Session(engine) as session:
-        return auth.create_token(session, name)
+        return tokens.create_token(session, name)
 
 
 def revoked(engine: Engine, name: str) -> str:
     token = issue(engine, name)
     with Session(engine) as session:
-        auth.revoke_token(session, name)
+        tokens.revoke_token(session, name)
     return token
 
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.front import PollFront
+from app.edge.front import PollFront
 from tests.conftest import AUTH
 from tests.utils.eventually import revision_known
 

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import auth, crud
-from app.config import Settings
+from app import crud
+from app.auth import tokens
+from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH
 from tests.ical_parsers import ParsedEvent, parse_icalendar
@@ -80,13 +81,13 @@ WRITES: list[tuple[str, str, dict[str, Any] | None]] = [
 
 def issue(engine: Engine, name: str) -> str:
     with Session(engine) as session:
-        return auth.create_token(session, name)
+        return tokens.create_token(session, name)
 
 
 def revoked(engine: Engine, name: str) -> str:
     token = issue(engine, name)
     with Session(engine) as session:
-        auth.revoke_token(session, name)
+        tokens.revoke_token(session, name)
     return token
 
 
@@ -182,7 +183,7 @@ def test_tokens_never_reach_the_logs_or_the_audit_trail(
     for secret in (ADMIN_TOKEN, named):
         assert secret not in caplog.text
         assert secret not in changes.text
-        assert auth.hash_token(secret) not in changes.text
+        assert tokens.hash_token(secret) not in changes.text
     assert [c["actor"] for c in changes.json()["data"][:2]] == ["clerk-4", "admin"]
 
 

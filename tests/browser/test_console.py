@@ -73,7 +73,7 @@ def console(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[
         "ANNOUNCE_TO": LIST,
     }
     added = subprocess.run(
-        [sys.executable, "-m", "app.cli", "user", "add", NAME, "--password-stdin"],
+        [sys.executable, "-m", "app.cli.main", "user", "add", NAME, "--password-stdin"],
         input=PASSWORD + "\n",
         env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
         capture_output=True,

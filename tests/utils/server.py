@@ -51,7 +51,7 @@ def start_server(env: Env, log: Path, workers: int | None = None) -> Server:
     port = free_port()
     address = ["--host", "127.0.0.1", "--port", str(port)]
     command = (
-        [sys.executable, "-m", "app.cli", "serve", *address]
+        [sys.executable, "-m", "app.cli.main", "serve", *address]
         if workers is None
         else [sys.executable, "-m", "uvicorn", "app.main:app", *address, "--workers", str(workers)]
     )

@@ -1,0 +1,4 @@
+"""Bearer tokens, console accounts and sessions, throttles.
+
+Imports models, core.
+"""

@@ -1,0 +1,330 @@
+"""The secretariat's console without HTTP: forms to models and back, saves through crud, and
+what the dashboard, the audit trail and an edit conflict show."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from app import crud
+from app.core import validation
+from app.core.config import Settings
+from app.delivery import notify
+from app.models import (
+    GroupUpdate,
+    MeetingCreate,
+    MeetingStatus,
+    MeetingUpdate,
+)
+from app.timezone import zones
+
+MEETING_FIELDS = (
+    "group",
+    "date",
+    "start_time",
+    "end_time",
+    "timezone",
+    "title",
+    "description",
+    "join_url",
+    "status",
+)
+GROUP_FIELDS = (
+    "status",
+    "status_note",
+    "leaders",
+    "scope",
+    "timeline",
+    "expected_publication",
+    "publications",
+    "notes",
+)
+# What the forms call each field; errors are listed under these names.
+FIELD_LABELS = {
+    "group": "Group",
+    "date": "Date",
+    "start_time": "Start time",
+    "end_time": "End time",
+    "timezone": "Time zone",
+    "title": "Title",
+    "description": "Description",
+    "join_url": "Join link",
+    "status": "Status",
+    "status_note": "Status note",
+    "leaders": "Leaders",
+    "scope": "Scope",
+    "timeline": "Timeline",
+    "expected_publication": "Expected publication",
+    "publications": "Publications",
+    "notes": "Notes",
+    "announce": "Announce to the mailing list",
+    "form": "Form",
+}
+_LEADER = re.compile(r"^(?P<name>.*?)\s*\((?P<affiliation>[^()]*)\)\s*$")
+
+Form = Mapping[str, str]
+
+
+@dataclass
+class Outcome:
+    """What a save did: the key of what was saved, or why not (errors by field, or the fields
+    someone else changed since the form was opened)."""
+
+    key: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    conflict: list[tuple[str, Any, Any]] = field(default_factory=list)
+    current_version: int | None = None
+    current_snapshot: str | None = None
+
+    @property
+    def saved(self) -> bool:
+        return self.key is not None
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    """Each error by field, in the words the API's 422 answers use."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        message = validation.message(error)
+        named = validation.named_field(message)
+        if not loc and named is not None:
+            loc, message = [named[0]], named[1]
+        errors.setdefault(loc[0] if loc else "form", message)
+    return errors
+
+
+def _blank_is_none(form: Form, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: (form.get(name) or "").strip() or None for name in names}
+
+
+def snapshot_text(snapshot: Mapping[str, Any]) -> str:
+    """A snapshot carried in a form, to show what changed if someone saves in between."""
+    return json.dumps(dict(snapshot), sort_keys=True)
+
+
+def _differences(opened: str | None, now: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    try:
+        before = json.loads(opened or "{}")
+    except ValueError:
+        before = {}
+    if not isinstance(before, dict):
+        before = {}
+    return [
+        (name, before.get(name), value) for name, value in now.items() if before.get(name) != value
+    ]
+
+
+def wants_announcement(form: Form) -> bool:
+    """Whether the form's "Announce to the mailing list" box was ticked."""
+    return form.get("announce") == "on"
+
+
+def _notifying(
+    session: Session, settings: Settings, base_url: str, announce: bool = False
+) -> Outcome | None:
+    """Webhooks hear of the write, as for the API's; with `announce`, the list too. An
+    announcement this server cannot send refuses the form before anything is written."""
+    try:
+        notify.attach(session, settings, base_url, announce)
+    except notify.AnnounceUnavailable as exc:
+        return Outcome(errors={exc.field: exc.message})
+    return None
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+
+def meeting_form(snapshot: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        name: "" if snapshot.get(name) is None else str(snapshot[name]) for name in MEETING_FIELDS
+    }
+
+
+def empty_meeting_form(group: str = "") -> dict[str, str]:
+    return {
+        **dict.fromkeys(MEETING_FIELDS, ""),
+        "group": group,
+        "timezone": zones.GENEVA,
+        "status": MeetingStatus.confirmed.value,
+    }
+
+
+def _meeting_values(form: Form) -> dict[str, Any]:
+    values = _blank_is_none(form, MEETING_FIELDS)
+    values["timezone"] = values["timezone"] or zones.GENEVA
+    values["status"] = values["status"] or MeetingStatus.confirmed.value
+    if values["description"] is not None:
+        values["description"] = form.get("description", "")
+    return values
+
+
+def _sent(form: Form, values: dict[str, Any]) -> dict[str, Any]:
+    """An edit changes what the form sent and leaves the rest (start and end go together)."""
+    sent = {name: value for name, value in values.items() if name in form}
+    if "start_time" in sent or "end_time" in sent:
+        sent["start_time"], sent["end_time"] = values["start_time"], values["end_time"]
+    return sent
+
+
+def create_meeting(
+    session: Session, form: Form, actor: str, settings: Settings, base_url: str
+) -> Outcome:
+    refused = _notifying(session, settings, base_url, wants_announcement(form))
+    if refused:
+        return refused
+    try:
+        data = MeetingCreate.model_validate(_meeting_values(form))
+        meeting = crud.create_meeting(session, data, actor)
+    except ValidationError as exc:
+        return Outcome(errors=_errors(exc))
+    except crud.Invalid as exc:
+        session.rollback()
+        return Outcome(errors={exc.field: exc.message})
+    return Outcome(key=meeting.uid)
+
+
+def _saved(
+    session: Session,
+    form: Form,
+    key: str,
+    save: Callable[[], None],
+    current: Callable[[], tuple[int, dict[str, Any]]],
+) -> Outcome:
+    """Run `save`; a form error, a wrong value or a conflict becomes what the page shows."""
+    try:
+        save()
+    except ValidationError as exc:
+        return Outcome(errors=_errors(exc))
+    except crud.Invalid as exc:
+        session.rollback()
+        return Outcome(errors={exc.field: exc.message})
+    except crud.PreconditionFailed:
+        session.rollback()
+        return _conflict(form, *current())
+    return Outcome(key=key)
+
+
+def _conflict(form: Form, version: int, snapshot: dict[str, Any]) -> Outcome:
+    """Someone saved since the form was opened: what differs, and the version to retry from."""
+    return Outcome(
+        conflict=_differences(form.get("opened"), snapshot),
+        current_version=version,
+        current_snapshot=snapshot_text(snapshot),
+    )
+
+
+def update_meeting(
+    session: Session, uid: str, form: Form, actor: str, settings: Settings, base_url: str
+) -> Outcome:
+    """Save the whole form over the meeting, unless it changed since `form["version"]`."""
+    meeting = crud.get_meeting(session, uid)
+    refused = _notifying(session, settings, base_url, wants_announcement(form))
+    if refused:
+        return refused
+    version = form_version(form)
+
+    def save() -> None:
+        patch = MeetingUpdate.model_validate(_sent(form, _meeting_values(form)))
+        crud.update_meeting(session, uid, patch, actor, crud.meeting_etag(meeting, version))
+
+    return _saved(session, form, uid, save, _meeting_now(session, uid))
+
+
+def _meeting_now(session: Session, uid: str) -> Callable[[], tuple[int, dict[str, Any]]]:
+    """The meeting's version and snapshot as stored now, for a conflict page."""
+
+    def current() -> tuple[int, dict[str, Any]]:
+        now = crud.get_meeting(session, uid)
+        return now.version, crud.meeting_snapshot(session, now)
+
+    return current
+
+
+def form_version(form: Form) -> int:
+    """The version a form was opened at; 0 (matching no version) when it is missing."""
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        return 0
+
+
+def cancel_meeting(
+    session: Session, uid: str, form: Form, actor: str, settings: Settings, base_url: str
+) -> Outcome:
+    meeting = crud.get_meeting(session, uid)
+    refused = _notifying(session, settings, base_url, wants_announcement(form))
+    if refused:
+        return refused
+
+    def save() -> None:
+        crud.cancel_meeting(session, uid, actor, crud.meeting_etag(meeting, form_version(form)))
+
+    return _saved(session, form, uid, save, _meeting_now(session, uid))
+
+
+# --- groups ------------------------------------------------------------------------------------
+
+
+def group_form(snapshot: Mapping[str, Any]) -> dict[str, str]:
+    leaders = [
+        f"{leader['name']} ({leader['affiliation']})"
+        if leader.get("affiliation")
+        else leader["name"]
+        for leader in snapshot.get("leaders", [])
+    ]
+    return {
+        "status": snapshot.get("status") or "",
+        "status_note": snapshot.get("status_note") or "",
+        "leaders": "\n".join(leaders),
+        "scope": snapshot.get("scope") or "",
+        "timeline": snapshot.get("timeline") or "",
+        "expected_publication": snapshot.get("expected_publication") or "",
+        "publications": "\n".join(snapshot.get("publications", [])),
+        "notes": "\n\n".join(snapshot.get("notes", [])),
+    }
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+
+
+def _group_values(form: Form) -> dict[str, Any]:
+    values = _blank_is_none(form, ("status", "status_note", "timeline", "expected_publication"))
+    values["scope"] = (form.get("scope") or "").strip() or None
+    leaders = []
+    for line in _lines(form.get("leaders", "")):
+        match = _LEADER.match(line)
+        if match and match["name"]:
+            leaders.append({"name": match["name"], "affiliation": match["affiliation"].strip()})
+        else:
+            leaders.append({"name": line, "affiliation": None})
+    values["leaders"] = leaders
+    values["publications"] = _lines(form.get("publications", ""))
+    notes = re.split(r"\n\s*\n", (form.get("notes") or "").replace("\r\n", "\n"))
+    values["notes"] = [note.strip() for note in notes if note.strip()]
+    # A field the form did not send is left as it is, never emptied.
+    return {name: value for name, value in values.items() if name in form}
+
+
+def update_group(
+    session: Session, slug: str, form: Form, actor: str, settings: Settings, base_url: str
+) -> Outcome:
+    group = crud.get_group(session, slug)
+    _notifying(session, settings, base_url)  # webhooks hear of it; never refuses
+
+    def save() -> None:
+        patch = GroupUpdate.model_validate(_group_values(form))
+        crud.update_group(session, slug, patch, actor, crud.group_etag(group, form_version(form)))
+
+    def current() -> tuple[int, dict[str, Any]]:
+        now = crud.get_group(session, slug)
+        return now.version, crud.group_snapshot(session, now)
+
+    return _saved(session, form, slug, save, current)

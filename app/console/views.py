@@ -1,0 +1,114 @@
+"""What the console shows beside its forms: the dashboard's concerns and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from app import crud
+from app.models import Change, Group, GroupStatus, Meeting, MeetingStatus
+from app.readmodel.groups import group_index
+
+# --- the dashboard -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupConcern:
+    slug: str
+    name: str
+    status: str
+    reason: str  # "{status}" stands for the status, in words
+
+    def because(self, labels: Mapping[str, str]) -> str:
+        return self.reason.format(status=labels.get(self.status, self.status))
+
+
+def groups_to_look_at(session: Session, today: dt.date) -> list[GroupConcern]:
+    """Groups whose status may no longer be true, judged from their meetings."""
+    concerns = []
+    for info in group_index(session).values():
+        group = info.group
+        ids = crud.group_ids_covering(session, [group.slug])
+        live = (col(Meeting.group_id).in_(ids), col(Meeting.status) != MeetingStatus.cancelled)
+        past = session.exec(
+            select(func.count()).select_from(Meeting).where(*live, Meeting.geneva_date < today)
+        ).one()
+        upcoming = session.exec(
+            select(func.count()).select_from(Meeting).where(*live, Meeting.geneva_date >= today)
+        ).one()
+        reason = None
+        if group.status in (GroupStatus.proposed, GroupStatus.to_be_kicked_off) and past:
+            reason = f"has met {past} time(s) but is still “{{status}}”"
+        elif group.status in (GroupStatus.completed, GroupStatus.closed) and upcoming:
+            reason = f"is “{{status}}” but has {upcoming} upcoming meeting(s)"
+        elif group.status == GroupStatus.ongoing and not upcoming:
+            reason = "is ongoing but has no upcoming meeting"
+        if reason:
+            concerns.append(GroupConcern(group.slug, info.label, group.status, reason))
+    return concerns
+
+
+# --- the audit trail ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    change: Change
+    differences: list[tuple[str, Any, Any]]
+
+    @property
+    def link(self) -> str:
+        if self.change.entity == "meeting" and self.change.action != "purge":
+            return f"/admin/meetings/{self.change.key}"
+        return f"/admin/groups/{self.change.key}"
+
+
+def _change_view(change: Change) -> ChangeView:
+    before, after = change.before or {}, change.after or {}
+    names = [*after, *(name for name in before if name not in after)]
+    differences = [
+        (name, before.get(name), after.get(name))
+        for name in names
+        if before.get(name) != after.get(name) and name != "sequence"
+    ]
+    return ChangeView(change, differences)
+
+
+def recent_changes(
+    session: Session, group: str | None = None, limit: int = 100
+) -> list[ChangeView]:
+    """Newest first; with `group`, the changes of that group, its working groups and the
+    meetings they hold now."""
+    statement = select(Change).order_by(col(Change.id).desc()).limit(limit)
+    if group is not None:
+        ids = crud.group_ids_covering(session, [group])
+        slugs = session.exec(select(Group.slug).where(col(Group.id).in_(ids))).all()
+        uids = session.exec(select(Meeting.uid).where(col(Meeting.group_id).in_(ids))).all()
+        statement = statement.where(col(Change.key).in_([*slugs, *uids]))
+    return [_change_view(change) for change in session.exec(statement).all()]
+
+
+def last_change_of(session: Session, key: str) -> Change | None:
+    return session.exec(
+        select(Change).where(Change.key == key).order_by(col(Change.id).desc()).limit(1)
+    ).first()
+
+
+def shown(value: Any) -> str:
+    """A value of the audit trail or of a conflict as one line of text."""
+    if value is None or value == [] or value == "":
+        return "(none)"
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict):
+                name, affiliation = item.get("name"), item.get("affiliation")
+                parts.append(f"{name} ({affiliation})" if affiliation else str(name))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    return str(value)

@@ -1,0 +1,4 @@
+"""Settings, the database engine and sessions, the data revision, conditional requests.
+
+Imports nothing else of app.
+"""

@@ -1,0 +1,4 @@
+"""What leaves the service: the outbox, mail, webhooks, announcements, change feed.
+
+Imports ical, readmodel, models, crud, timezone, core.
+"""

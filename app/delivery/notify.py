@@ -1,0 +1,172 @@
+"""Turning the changes of a transaction into outbox messages, written just before it commits.
+
+A write that should reach people is done in a session given a context with `attach` (the API's
+write routes and the command line do). The audit records (`Change`) flushed in that session
+are collected; right before the commit, each becomes webhook calls and, when the write asked
+for an announcement, a mail, all added to the same transaction. A rollback drops them with
+the change, so an aborted write sends nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from app import crud
+from app.core.config import Settings
+from app.delivery import announce, mailer, outbox, webhooks
+from app.ical import wording
+from app.models import Change, Meeting, Webhook
+from app.readmodel.groups import GroupInfo, group_index
+from app.readmodel.public import group_public, meeting_public
+
+_CONTEXT = "u4ssc.notify.context"
+_CHANGES = "u4ssc.notify.changes"
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    base_url: str
+    announce: bool = False
+
+    @property
+    def feed(self) -> wording.FeedContext:
+        # The same context the feed routes render with: the same event text.
+        return wording.FeedContext(
+            base_url=self.base_url,
+            uid_domain=self.settings.uid_domain,
+            organizer_email=self.settings.organizer_email,
+            refresh=self.settings.refresh_interval,
+        )
+
+
+class AnnounceUnavailable(crud.Invalid):
+    """An announcement was asked for, but no SMTP server or list address is configured."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "announce", "this server cannot send announcements: set SMTP_URL and ANNOUNCE_TO"
+        )
+
+
+def attach(session: Session, settings: Settings, base_url: str, announce: bool = False) -> None:
+    """Make this session's writes reach webhooks and, with `announce`, the mailing list."""
+    if announce and not mailer.configured(settings):
+        raise AnnounceUnavailable()
+    session.info[_CONTEXT] = Context(settings, base_url, announce)
+
+
+def default_base_url(settings: Settings) -> str:
+    """Links in messages written outside a request (the command line)."""
+    return settings.public_base_url or f"http://127.0.0.1:{settings.port}"
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _flush_context: Any) -> None:
+    if _CONTEXT in session.info:
+        found = [obj for obj in session.new if isinstance(obj, Change)]
+        if found:
+            session.info.setdefault(_CHANGES, []).extend(found)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_CHANGES, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_messages(session: Session) -> None:
+    context: Context | None = session.info.get(_CONTEXT)
+    changes: list[Change] = session.info.pop(_CHANGES, [])
+    if context is None or not changes:
+        return
+    index = group_index(session)
+    by_slug = {info.slug: info for info in index.values()}
+    hooks = list(session.exec(select(Webhook)).all())
+    policy = outbox.Policy.from_settings(context.settings)
+    for change in changes:
+        if change.entity == "meeting":
+            _meeting_messages(session, context, change, index, hooks, policy)
+        elif change.entity == "group" and change.key in by_slug:
+            info = by_slug[change.key]
+            kind = webhooks.GROUP_CREATED if change.action == "create" else webhooks.GROUP_UPDATED
+            data = group_public(info, context.base_url).model_dump(mode="json")
+            _webhook_calls(session, hooks, {info.slug, *_parent(info)}, kind, change, data, policy)
+
+
+def _parent(info: GroupInfo) -> list[str]:
+    return [info.parent.slug] if info.parent is not None else []
+
+
+def meeting_kind(change: Change) -> str:
+    return announce.kind_of(change.action, change.before, change.after)
+
+
+_WEBHOOK_EVENTS = {
+    announce.CREATED: webhooks.MEETING_CREATED,
+    announce.CANCELLED: webhooks.MEETING_CANCELLED,
+    announce.RESCHEDULED: webhooks.MEETING_UPDATED,
+    announce.UPDATED: webhooks.MEETING_UPDATED,
+}
+
+
+def _meeting_messages(
+    session: Session,
+    context: Context,
+    change: Change,
+    index: dict[int, GroupInfo],
+    hooks: list[Webhook],
+    policy: outbox.Policy,
+) -> None:
+    meeting = session.exec(select(Meeting).where(Meeting.uid == change.key)).first()
+    if meeting is None:  # purged: nothing left to tell
+        return
+    info = index[meeting.group_id]
+    kind = meeting_kind(change)
+    data = meeting_public(meeting, info, context.base_url).model_dump(mode="json")
+    slugs = {info.slug, *_parent(info)}
+    _webhook_calls(session, hooks, slugs, _WEBHOOK_EVENTS[kind], change, data, policy)
+    if not context.announce:
+        return
+    settings = context.settings
+    assert settings.announce_to is not None
+    message_id = outbox.new_message_id()
+    mail = announce.build(
+        meeting,
+        info,
+        context.feed,
+        kind,
+        message_id=message_id,
+        mail_from=mailer.sender_address(settings),
+        to=settings.announce_to,
+    )
+    outbox.enqueue(
+        session,
+        outbox.MAIL,
+        settings.announce_to,
+        f"announce.{kind}",
+        mail.as_string(),
+        policy,
+        message_id=message_id,
+    )
+
+
+def _webhook_calls(
+    session: Session,
+    hooks: list[Webhook],
+    slugs: set[str],
+    kind: str,
+    change: Change,
+    data: dict[str, Any],
+    policy: outbox.Policy,
+) -> None:
+    for hook in hooks:
+        if webhooks.wants(hook, slugs):
+            body = webhooks.payload(kind, change.at, data)
+            outbox.enqueue(
+                session, outbox.WEBHOOK, hook.url, kind, body, policy, webhook_id=hook.id
+            )

@@ -1,0 +1,4 @@
+"""The HTTP edge: protocol, middleware layers, the front and caches for polls, metrics.
+
+With app.api and app.main, the only code that imports Starlette or FastAPI.
+"""

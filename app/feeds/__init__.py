@@ -1,0 +1,4 @@
+"""The feed service: selections, renders and their caches, ETags.
+
+Imports ical, readmodel, models, crud, timezone, core.
+"""

@@ -1,0 +1,4 @@
+"""iCalendar text: feed context and wording, events, calendars, headers, escaping.
+
+Imports models, readmodel, timezone, core.
+"""

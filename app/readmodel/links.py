@@ -1,0 +1,32 @@
+"""Where things are and what they are called: feed, webcal and page URLs, calendar labels."""
+
+from __future__ import annotations
+
+from app.readmodel.groups import GroupInfo
+
+
+def status_label(status: str) -> str:
+    """How pages name a status: "To be kicked off" for to_be_kicked_off."""
+    return status.replace("_", " ").capitalize()
+
+
+def meeting_page_url(base_url: str, slug: str, uid: str) -> str:
+    return f"{base_url}/groups/{slug}#meeting-{uid}"
+
+
+def calendar_label(info: GroupInfo) -> str:
+    """ "Autonomous Cities (WG2)" for a working group, the name for a thematic group."""
+    if info.group.code:
+        return f"{info.group.name} ({info.group.code})"
+    return info.group.short_name or info.group.name
+
+
+def feed_url(base: str, groups: tuple[str, ...] = ()) -> str:
+    if len(groups) == 1:
+        return f"{base}/groups/{groups[0]}/calendar.ics"
+    query = "&".join(f"group={slug}" for slug in groups)
+    return f"{base}/calendar.ics" + (f"?{query}" if query else "")
+
+
+def webcal(url: str) -> str:
+    return "webcal://" + url.split("://", 1)[1]

@@ -1,0 +1,68 @@
+"""Bringing a database to the current schema (Alembic), and seeding an empty one."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.db import ensure_sqlite_folder
+from app.store import seeding
+
+log = logging.getLogger("u4ssc.migrate")
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The schema that SQLModel.metadata.create_all made before there were migrations.
+INITIAL_REVISION = "0001"
+# Any fixed number: the PostgreSQL advisory lock that lets one replica at a time migrate and seed.
+_LOCK_KEY = 4_855_300_217
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration, built in code so that it works from an installed package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _serialise(connection: Connection) -> None:
+    """Make replicas starting together take turns: the second waits, then finds nothing to do."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    # SQLite: the connection began with BEGIN IMMEDIATE, which already holds the write lock.
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade to the newest revision and make sure the revision row exists."""
+    ensure_sqlite_folder(engine)
+    with engine.execution_options(sqlite_immediate=True).begin() as connection:
+        _serialise(connection)
+        config = alembic_config(connection)
+        tables = set(inspect(connection).get_table_names())
+        if "alembic_version" not in tables and "revision" in tables:
+            log.info("database made before migrations: stamping it at %s", INITIAL_REVISION)
+            command.stamp(config, INITIAL_REVISION)
+        command.upgrade(config, "head")
+        if connection.execute(text("SELECT COUNT(*) FROM revision")).scalar() == 0:
+            connection.execute(text("INSERT INTO revision (id, value) VALUES (1, 0)"))
+
+
+def prepare(engine: Engine, settings: Settings) -> list[str]:
+    """Migrate, then load the seed into a fresh, empty database."""
+    migrate(engine)
+    if not settings.auto_seed:
+        return []
+    with Session(engine.execution_options(sqlite_immediate=True)) as session:
+        _serialise(session.connection())
+        if not seeding.is_empty(session):
+            return []
+        report = seeding.load(session, settings.seed_file)
+    log.info("seeded an empty database: %d changes", len(report))
+    return report
