@@ -23,7 +23,7 @@ from app.delivery import outbox, webhooks
 from app.main import create_app
 from tests.api.test_admin import CSRF, NAME, ORIGIN, PASSWORD, sign_in
 from tests.conftest import BASE_URL
-from tests.test_announce import (
+from tests.delivery.test_announce import (
     FAST,
     GROUP,
     LABEL,
@@ -33,7 +33,7 @@ from tests.test_announce import (
     mail_settings,
     outbox_rows,
 )
-from tests.test_webhooks import Receiver, receiving
+from tests.delivery.test_webhooks import Receiver, receiving
 from tests.utils.mail import Inbox, calendar_part, smtp_server, wait_for
 from tests.utils.server import free_port
 

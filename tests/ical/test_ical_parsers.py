@@ -16,7 +16,7 @@ from tests.ical_parsers import (
     parse_system_tzdata,
 )
 
-SAMPLE = Path(__file__).resolve().parent / "static" / "sample-zurich.ics"
+SAMPLE = Path(__file__).resolve().parents[1] / "static" / "sample-zurich.ics"
 
 # Europe/Zurich: CEST (+02:00) from the last Sunday of March (2023-03-26,
 # 2024-03-31), CET (+01:00) from the last Sunday of October (2023-10-29).

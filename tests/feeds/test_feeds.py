@@ -36,7 +36,7 @@ from tests.utils.feeds import (
     group_slugs,
 )
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parents[1] / "static"
 REFERENCE_GROUP = "ai-in-cities-wg2"
 REFERENCE = STATIC / f"{REFERENCE_GROUP}.ics"
 FIXED_STAMP = "2023-06-01T09:00:00+00:00"

@@ -13,7 +13,7 @@ from app.delivery import outbox
 from app.delivery.mailer import SmtpServer
 from app.main import create_app
 from tests.conftest import AUTH
-from tests.test_announce import GROUP, future_thursday, mail_settings, outbox_rows
+from tests.delivery.test_announce import GROUP, future_thursday, mail_settings, outbox_rows
 from tests.utils.mail import Inbox, smtp_server, wait_for
 
 

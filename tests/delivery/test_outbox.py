@@ -23,7 +23,7 @@ from app.core.db import make_engine, write_session
 from app.delivery import outbox
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
-from tests.test_announce import GROUP, future_thursday, mail_settings, outbox_rows
+from tests.delivery.test_announce import GROUP, future_thursday, mail_settings, outbox_rows
 from tests.utils.mail import LIST, smtp_server, wait_for
 from tests.utils.server import free_port, running_servers, start_server, wait_until_up
 

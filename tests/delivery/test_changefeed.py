@@ -14,7 +14,7 @@ from app.auth import tokens
 from app.core.db import write_session
 from app.models import MeetingCreate
 from tests.conftest import AUTH, BASE_URL
-from tests.test_announce import future_thursday, human
+from tests.delivery.test_announce import future_thursday, human
 from tests.utils.errors import assert_error
 
 GROUP = "ai-in-cities-wg2"

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 # The plan's own text, as published: the facts the seed is checked against.
-SOURCE = Path(__file__).resolve().parent / "static" / "u4ssc-action-plan-2023-2024.txt"
+SOURCE = Path(__file__).resolve().parents[1] / "static" / "u4ssc-action-plan-2023-2024.txt"
 
 # Transcribed from the plan's tables: code -> (parent, status, leaders).
 WORKING_GROUPS: dict[str, tuple[str, str, list[tuple[str, str | None]]]] = {

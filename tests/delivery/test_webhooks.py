@@ -22,7 +22,7 @@ from app.core.db import make_engine
 from app.delivery import outbox, webhooks
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
-from tests.test_announce import FAST, future_thursday, outbox_rows
+from tests.delivery.test_announce import FAST, future_thursday, outbox_rows
 from tests.utils.mail import wait_for
 from tests.utils.server import free_port
 
