@@ -30,6 +30,25 @@ AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 BASE_URL = "https://calendar.example.org"
 
 
+# The fixtures through which a test reaches a store: only those tests run again on PostgreSQL.
+DATABASE_FIXTURES = frozenset({"database_url", "empty_database_url", "seeded_template"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass (TEST_DATABASE_URL set), deselect the tests that never touch a
+    database: layout, install, parsers, folding and the like ran on the SQLite pass already."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        (kept if fixtures & DATABASE_FIXTURES else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def _seed_into(url: str) -> None:
     settings = Settings(database_url=url)
     engine = make_engine(url)

@@ -178,6 +178,14 @@ def test_every_module_opens_with_the_line_saying_its_job() -> None:
     assert not silent, f"no opening line saying their job: {silent}"
 
 
+def test_the_tests_are_laid_out_like_app() -> None:
+    tests = APP.parent / "tests"
+    missing = [name for name in PACKAGES if not (tests / name / "__init__.py").is_file()]
+    assert not missing, f"no tests/<package>/ for: {missing}"
+    empty = [name for name in PACKAGES if not list((tests / name).glob("test_*.py"))]
+    assert not empty, f"tests/<package>/ without a test module: {empty}"
+
+
 def test_the_checks_catch_what_they_forbid(tmp_path: Path) -> None:
     # The checks must see both spellings of a private import, or they pass by seeing nothing.
     probe = tmp_path / "probe.py"
