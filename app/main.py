@@ -35,6 +35,7 @@ from app.edge import guard, observability
 from app.edge.admission import Admission
 from app.edge.fastpath import DailyCutoff, FeedFastPath
 from app.edge.front import FeedHits, PollFront
+from app.edge.head import HeadAsGet
 from app.edge.hosts import HostGuard
 from app.edge.json_cache import JsonCache, JsonStore
 from app.feeds.event_store import EventStore
@@ -105,7 +106,8 @@ class CalendarApp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
-        return stack if self.front is None else self.front(stack)
+        # Outermost of all: HEAD answered as GET without its body, for every route.
+        return HeadAsGet(stack if self.front is None else self.front(stack))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

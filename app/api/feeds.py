@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -14,20 +14,6 @@ from app.feeds.rendered import RenderedFeed
 from app.feeds.selection import FeedSelection
 
 router = APIRouter(tags=["feeds"])
-
-_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
-
-
-def _get_and_head(path: str, **options: Any) -> Callable[[_Endpoint], _Endpoint]:
-    """GET and HEAD as two routes: one route with both methods gives both operations one
-    operationId, which makes the OpenAPI document invalid."""
-
-    def register(endpoint: _Endpoint) -> _Endpoint:
-        router.head(path, **options)(endpoint)
-        return router.get(path, **options)(endpoint)
-
-    return register
-
 
 ICS = "text/calendar; charset=utf-8"
 FEED_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -121,7 +107,7 @@ def _serve(
     return feed_response(rendered, request.headers, request.method, max_age)
 
 
-@_get_and_head(
+@router.get(
     "/calendar.ics",
     response_class=Response,
     responses=FEED_RESPONSES,
@@ -142,7 +128,7 @@ def read_calendar(
     return _serve(request, session, service, ctx, settings, selection)
 
 
-@_get_and_head(
+@router.get(
     "/groups/{slug}/calendar.ics",
     response_class=Response,
     responses={**FEED_RESPONSES, 404: {"description": "No group with that slug"}},
@@ -163,7 +149,7 @@ def read_group_calendar(
     return _serve(request, session, service, ctx, settings, selection)
 
 
-@_get_and_head(
+@router.get(
     "/meetings/{uid}.ics",
     response_class=Response,
     responses={**FEED_RESPONSES, 404: {"description": "No meeting with that uid"}},

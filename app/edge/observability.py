@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.edge.head import method_asked
 from app.edge.request_metrics import RequestStats
 
 ACCESS_LOGGER = "u4ssc.access"
@@ -75,7 +76,7 @@ class Metrics:
 
     def record(self, scope: Scope, route: str, status: int, elapsed: float) -> None:
         """Count and time one answer and, with JSON logs, write its line."""
-        method = str(scope.get("method", ""))
+        method = method_asked(scope)
         self.requests.observe(method, route, status, elapsed)
         if self.access_log is not None:
             self.access_log.info(_log_line(scope, method, status, elapsed))

@@ -1,35 +1,49 @@
-"""The HTTP edge `u4ssc-calendar serve` runs: uvicorn's h11 protocol with a cap on request
-line + headers (431 above it) and a deadline for them, so a client cannot hold memory or a
-connection by sending a huge or a never-ending header. The body's deadline is GuardMiddleware's.
+"""The HTTP edge `u4ssc-calendar serve` runs: uvicorn's httptools protocol (llhttp, the fastest
+parser uvicorn has) with a cap on request line + headers (431 above it) and a deadline for them,
+so a client cannot hold memory or a connection by sending a huge or a never-ending header. The
+body's deadline is GuardMiddleware's.
 
-uvicorn alone caps headers only with `--http h11 --h11-max-incomplete-event-size` (and answers
-400, not 431) and has no header deadline at all: operators running `uvicorn app.main:app`
-themselves put a proxy in front (compose.yaml's nginx shows the settings)."""
+uvicorn declined a header limit for httptools (uvicorn #157) and has no header deadline at all;
+h11, which has the limit, costs about 100 µs a request (bench/NOTES.md). So the limit and the
+deadline are counted here, around the parser: raw bytes fed while a request's head is
+incomplete, and the head's own bytes once it is. A 20 MB header is refused after at most 16 KB
+plus one read. Operators running `uvicorn app.main:app` themselves put a proxy in front
+(compose.yaml's nginx shows the settings)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.core.config import Settings
 
 MAX_HEADER_BYTES = 16 * 1024
 TOO_LARGE = f"request line and headers are larger than {MAX_HEADER_BYTES} bytes, the most accepted"
+# What a request line adds to its target besides: method, spaces, version, CRLF ("DELETE ",
+# " HTTP/1.1\r\n") and the blank line closing the head.
+LINE_BYTES = 24
 
 
-class EdgeProtocol(H11Protocol):
-    """h11 with `header_timeout` seconds for each request's line and headers: counted from the
-    connection's start, or from the first byte of the next request on a kept-alive connection
-    (the idle time between requests is uvicorn's `timeout_keep_alive`)."""
+class HeadersTooLarge(Exception):
+    """Raised from the parser's callback: the head grew past MAX_HEADER_BYTES."""
+
+
+class EdgeProtocol(HttpToolsProtocol):
+    """httptools with `header_timeout` seconds for each request's line and headers: counted from
+    the connection's start, or from the first byte of the next request on a kept-alive
+    connection (the idle time between requests is uvicorn's `timeout_keep_alive`)."""
 
     header_timeout: float = 10.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._awaiting_head = True  # bytes that arrive now belong to a request's head
+        self._raw_head_bytes = 0  # fed since the head began, while it is incomplete
+        self._head_bytes = 0  # the head's own bytes, as the parser hands them over
+        self._too_large = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -40,13 +54,48 @@ class EdgeProtocol(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._awaiting_head:
+            self._raw_head_bytes += len(data)
+            self._arm()
         super().data_received(data)
-        if self.transport.is_closing():
-            self._disarm()
-        elif self.conn.their_state is h11.IDLE:
-            self._arm()  # headers still incomplete: the deadline runs (or starts now)
+        too_large = self._awaiting_head and self._raw_head_bytes > MAX_HEADER_BYTES
+        if too_large and not self.transport.is_closing():
+            self._refuse(431, "Request Header Fields Too Large", TOO_LARGE)
+
+    # Parser callbacks: the head's size as it arrives.
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_bytes = LINE_BYTES
+
+    def on_url(self, url: bytes) -> None:
+        self._grow(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._grow(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._awaiting_head = False
+        self._raw_head_bytes = 0
+        self._disarm()  # the request is in: its body has GuardMiddleware's deadline
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._awaiting_head = True  # what comes next is the next request's head
+
+    def _grow(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEADER_BYTES:
+            self._too_large = True
+            raise HeadersTooLarge  # the parser stops; uvicorn answers through send_400_response
+
+    def send_400_response(self, msg: str) -> None:
+        if self._too_large:
+            self._refuse(431, "Request Header Fields Too Large", TOO_LARGE)
         else:
-            self._disarm()  # the request is in: its body has GuardMiddleware's deadline
+            super().send_400_response(msg)
 
     def _arm(self) -> None:
         if self._header_deadline is None:
@@ -64,17 +113,9 @@ class EdgeProtocol(H11Protocol):
 
     def _expire(self) -> None:
         self._header_deadline = None
-        waiting = self.conn.their_state is h11.IDLE and not self.transport.is_closing()
-        if waiting and (self.cycle is None or self.cycle.response_complete):
+        idle = self.cycle is None or self.cycle.response_complete
+        if self._awaiting_head and idle and not self.transport.is_closing():
             self.transport.close()
-
-    def send_400_response(self, msg: str) -> None:
-        # h11 refuses a request line + headers over its limit as a protocol error, which
-        # uvicorn answers 400; the right answer is 431.
-        if len(self.conn.trailing_data[0]) > MAX_HEADER_BYTES:
-            self._refuse(431, "Request Header Fields Too Large", TOO_LARGE)
-        else:
-            super().send_400_response(msg)
 
     def _refuse(self, status: int, reason: str, text: str) -> None:
         body = text.encode("ascii")
@@ -94,11 +135,11 @@ def edge_protocol(header_timeout: float) -> type[EdgeProtocol]:
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """What `u4ssc-calendar serve` gives uvicorn.Config beyond the app, host, port and workers
-    (the benchmark's bare app runs under the same)."""
+    (the benchmark's bare apps run under uvicorn's defaults: httptools and uvloop)."""
     return {
-        # h11 with a 16 KB cap on request line + headers (431) and a deadline for them.
+        # httptools with a 16 KB cap on request line + headers (431) and a deadline for them.
         "http": edge_protocol(settings.read_timeout_seconds),
-        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        "loop": "uvloop",
         "timeout_keep_alive": 5,
         "proxy_headers": True,
         "forwarded_allow_ips": settings.forwarded_allow_ips,

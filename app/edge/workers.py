@@ -10,6 +10,6 @@ PROTOCOL = "app.edge.workers:SettingsEdgeProtocol"
 
 
 class SettingsEdgeProtocol(EdgeProtocol):
-    """EdgeProtocol with READ_TIMEOUT_SECONDS as its header deadline."""
+    """httptools EdgeProtocol with READ_TIMEOUT_SECONDS as its header deadline."""
 
     header_timeout = get_settings().read_timeout_seconds
