@@ -50,35 +50,31 @@ from bench.__main__ import (
 BARE = """
 import json, os
 from pathlib import Path
-BODY = Path(os.environ["BARE_BODY"]).read_bytes()
-ETAG = os.environ["BARE_ETAG"].encode()
-HEADERS = [(b"content-type", b"text/calendar; charset=utf-8"), (b"etag", ETAG),
-           (b"content-length", str(len(BODY)).encode())]
-NOT_MODIFIED = [(b"etag", ETAG)]
-if os.environ.get("BARE_SAME_HEADERS"):  # exactly the header lines serve answers with
-    both = json.loads(os.environ["BARE_SAME_HEADERS"])
-    HEADERS = [(k.encode(), v.encode()) for k, v in both["200"]]
-    NOT_MODIFIED = [(k.encode(), v.encode()) for k, v in both["304"]]
+# path -> the bytes, ETag and header lines serve answers it with (200 and 304).
+ANSWERS = {}
+FOUND = json.loads(Path(os.environ["BARE_ANSWERS"]).read_text())
+for path, (body_file, etag, both) in FOUND.items():
+    if os.environ.get("BARE_SAME_HEADERS"):
+        ok = [(k.encode(), v.encode()) for k, v in both["200"]]
+        not_modified = [(k.encode(), v.encode()) for k, v in both["304"]]
+    else:  # the least a server sends
+        body = Path(body_file).read_bytes()
+        ok = [(b"content-type", both["type"].encode()), (b"etag", etag.encode()),
+              (b"content-length", str(len(body)).encode())]
+        not_modified = [(b"etag", etag.encode())]
+    ANSWERS[path.encode()] = (Path(body_file).read_bytes(), etag.encode(), ok, not_modified)
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
+    path = scope["path"].encode() + (b"?" + scope["query_string"] if scope["query_string"] else b"")
+    body, etag, ok, not_modified = ANSWERS[path]
     for name, value in scope["headers"]:
-        if name == b"if-none-match" and value == ETAG:
-            await send({"type": "http.response.start", "status": 304, "headers": NOT_MODIFIED})
+        if name == b"if-none-match" and value == etag:
+            await send({"type": "http.response.start", "status": 304, "headers": not_modified})
             await send({"type": "http.response.body", "body": b""})
             return
-    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-    await send({"type": "http.response.body", "body": BODY})
-"""
-
-SAME_AS_SERVE = """
-import os, uvicorn
-from app.edge import protocol
-from app.core.config import get_settings
-import bare
-settings = get_settings()
-uvicorn.run(bare.app, host="127.0.0.1", port=int(os.environ["BARE_PORT"]),
-            **protocol.server_options(settings))
+    await send({"type": "http.response.start", "status": 200, "headers": ok})
+    await send({"type": "http.response.body", "body": body})
 """
 
 
@@ -91,8 +87,9 @@ def _env(db: Path) -> dict[str, str]:
     return env
 
 
-def start_serve(db: Path, port: int) -> subprocess.Popen[bytes]:
+def start_serve(db: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     command = [str(PY), "-m", "app.cli.main", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     return subprocess.Popen(pinned(command, 0), cwd=ROOT, env=_env(db), stderr=subprocess.DEVNULL)
 
 
@@ -122,10 +119,11 @@ def answer_headers(url: str, etag: str) -> dict[str, list[tuple[str, str]]]:
     """The header lines of serve's 200 and 304 for this URL, as sent (uvicorn adds Date and
     Server itself)."""
     parts = urllib.parse.urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
     found = {}
     for status, headers in (("200", {}), ("304", {"If-None-Match": etag})):
         connection = http.client.HTTPConnection(parts.netloc, timeout=60)
-        connection.request("GET", parts.path, headers=headers)
+        connection.request("GET", target, headers=headers)
         response = connection.getresponse()
         response.read()
         found[status] = [
@@ -142,90 +140,128 @@ def rates(url: str, duration: int, etag: str) -> tuple[float, float]:
     return ok.rps, cached.rps
 
 
-SAME = "bare ASGI app, serve's protocol options and serve's header lines"
-
-
 def _median(found: list[tuple[float, float]]) -> tuple[float, float]:
     middle = len(found) // 2
     return sorted(f[0] for f in found)[middle], sorted(f[1] for f in found)[middle]
 
 
-def http_rates(work: Path, duration: int, repeats: int) -> list[str]:
+PATHS = ("/calendar.ics", "/api/meetings", "/api/meetings?group=ai-in-cities")
+# The main baseline: what a user would otherwise run, the same bytes from a bare ASGI app under
+# uvicorn with uvloop and httptools (its defaults with uvicorn[standard]).
+BARE_1 = "bare ASGI app, uvicorn (uvloop, httptools)"
+BARE_2 = "bare ASGI app, uvicorn (uvloop, httptools), 2 workers"
+SERVE_1 = "`u4ssc-calendar serve` defaults"
+SERVE_2 = "`u4ssc-calendar serve --workers 2`"
+
+
+def _bare(work: Path, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [str(PY), "-m", "uvicorn", "bare:app", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+    command += ["--log-level", "warning", "--workers", str(workers)]
+    return subprocess.Popen(pinned(command, 0), cwd=work, env=env)
+
+
+def _granian(
+    work: Path, port: int, env: dict[str, str], lib: str, target: str = "bare:app"
+) -> subprocess.Popen[bytes]:
+    command = [str(PY), "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", "1", "--no-access-log", target]
+    granian_env = {**env, "PYTHONPATH": f"{lib}:{env['PYTHONPATH']}"}
+    return subprocess.Popen(pinned(command, 0), cwd=work, env=granian_env)
+
+
+def http_rates(work: Path, duration: int, repeats: int, granian: str) -> list[str]:
     db = work / "poll.db"
     seed(db, 20)
-    port = free_port()
-    serve = start_serve(db, port)
-    procs: list[subprocess.Popen[bytes]] = [serve]
+    ports = {name: free_port() for name in ("serve", "serve2", "nginx", "bare", "bare2", "same")}
+    if granian:
+        ports["granian"] = free_port()
+        ports["app-granian"] = free_port()
+    serve = start_serve(db, ports["serve"])
+    procs: list[subprocess.Popen[bytes]] = [serve, start_serve(db, ports["serve2"], workers=2)]
     try:
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{ports['serve']}"
         wait_for(base + "/health")
-        feed_url = base + "/calendar.ics"
-        body, headers = fetch(feed_url)
-        etag = headers["etag"]
+        wait_for(f"http://127.0.0.1:{ports['serve2']}/health")
         (work / "site").mkdir()
         work.chmod(0o755)  # nginx's worker process runs as another user
-        (work / "site" / "calendar.ics").write_bytes(body)
+        answers = {}
+        for index, path in enumerate(PATHS):
+            body, headers = fetch(base + path)
+            (work / "site" / f"answer-{index}").write_bytes(body)
+            both: dict[str, object] = dict(answer_headers(base + path, headers["etag"]))
+            both["type"] = headers["content-type"]
+            answers[path] = (str(work / "site" / f"answer-{index}"), headers["etag"], both)
+        (work / "site" / "calendar.ics").write_bytes(fetch(base + "/calendar.ics")[0])
+        (work / "answers.json").write_text(json.dumps(answers))
         (work / "bare.py").write_text(BARE)
-        ports = {name: free_port() for name in ("nginx", "httptools", "same", "headers")}
         procs.append(start_nginx(work / "site", ports["nginx"], work))
-        env = {**os.environ, "PYTHONPATH": f"{work}:{ROOT}", "BARE_ETAG": etag}
-        env["BARE_BODY"] = str(work / "site" / "calendar.ics")
-        httptools = [str(PY), "-m", "uvicorn", "bare:app", "--host", "127.0.0.1"]
-        httptools += ["--port", str(ports["httptools"]), "--loop", "uvloop", "--http"]
-        httptools += ["httptools", "--no-access-log", "--log-level", "warning"]
-        procs.append(subprocess.Popen(pinned(httptools, 0), cwd=work, env=env))
-        (work / "same.py").write_text(SAME_AS_SERVE)
-        same = [str(PY), str(work / "same.py")]
-        same_env = {**env, "BARE_PORT": str(ports["same"])}
-        procs.append(subprocess.Popen(pinned(same, 0), cwd=work, env=same_env))
-        served = json.dumps(answer_headers(feed_url, etag))
-        headers_env = {**env, "BARE_PORT": str(ports["headers"]), "BARE_SAME_HEADERS": served}
-        procs.append(subprocess.Popen(pinned(same, 0), cwd=work, env=headers_env))
+        env = {
+            **os.environ,
+            "PYTHONPATH": f"{work}:{ROOT}",
+            "BARE_ANSWERS": str(work / "answers.json"),
+        }
+        procs.append(_bare(work, ports["bare"], 1, env))
+        procs.append(_bare(work, ports["bare2"], 2, env))
+        procs.append(_bare(work, ports["same"], 1, {**env, "BARE_SAME_HEADERS": "1"}))
+        if granian:
+            procs.append(_granian(work, ports["granian"], env, granian))
+            app_env = {**_env(db), "PYTHONPATH": str(ROOT)}
+            procs.append(_granian(ROOT, ports["app-granian"], app_env, granian, "app.main:app"))
         for name in ports:
             wait_for(f"http://127.0.0.1:{ports[name]}/calendar.ics", timeout=30)
-        nginx_etag = fetch(f"http://127.0.0.1:{ports['nginx']}/calendar.ics")[1]["etag"]
-        local = "http://127.0.0.1:{}/calendar.ics".format
-        targets = {
-            "nginx, static file": (local(ports["nginx"]), nginx_etag),
-            "bare ASGI app, uvicorn (uvloop, httptools)": (local(ports["httptools"]), etag),
-            "bare ASGI app, uvicorn with serve's protocol options": (local(ports["same"]), etag),
-            SAME: (local(ports["headers"]), etag),
-            "`u4ssc-calendar serve` defaults, /calendar.ics": (feed_url, etag),
-        }
-        for path in ("/api/meetings", "/api/meetings?group=ai-in-cities"):
-            targets[f"`serve` defaults, {path}"] = (base + path, fetch(base + path)[1]["etag"])
+        local = "http://127.0.0.1:{}{}".format
+        targets: dict[tuple[str, str], tuple[str, str]] = {}
+        for path in PATHS:
+            etag = answers[path][1]
+            targets[(BARE_1, path)] = (local(ports["bare"], path), etag)
+            targets[("bare ASGI app, serve's header lines", path)] = (
+                local(ports["same"], path),
+                etag,
+            )
+            if granian:
+                targets[("bare ASGI app, granian", path)] = (local(ports["granian"], path), etag)
+                app_url = local(ports["app-granian"], path)
+                targets[("this app under granian (no header cap)", path)] = (app_url, etag)
+            targets[(SERVE_1, path)] = (local(ports["serve"], path), etag)
+            targets[(BARE_2, path)] = (local(ports["bare2"], path), etag)
+            targets[(SERVE_2, path)] = (local(ports["serve2"], path), etag)
+        nginx_url = local(ports["nginx"], "/calendar.ics")
+        targets[("nginx, static file", "/calendar.ics")] = (nginx_url, fetch(nginx_url)[1]["etag"])
         for url, tag in targets.values():  # warm each up (first requests fill caches)
             wrk(url, 2, headers={"If-None-Match": tag})
             wrk(url, 2)
         # Rounds, each server in turn: a drift of the machine's load falls on all of them.
-        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+        runs: dict[tuple[str, str], list[tuple[float, float]]] = {key: [] for key in targets}
         for _ in range(repeats):
-            for name, (url, tag) in targets.items():
-                runs[name].append(rates(url, duration, tag))
-        results = {name: _median(found) for name, found in runs.items()}
+            for key, (url, tag) in targets.items():
+                runs[key].append(rates(url, duration, tag))
+        results = {key: _median(found) for key, found in runs.items()}
     finally:
         for process in procs:
             stop(process)
-    nginx = results["nginx, static file"]
-    same_bare = results[SAME]
-    fast_bare = results["bare ASGI app, uvicorn (uvloop, httptools)"]
-    feed = results["`u4ssc-calendar serve` defaults, /calendar.ics"]
+    nginx = results[("nginx, static file", "/calendar.ics")]
     lines = [
-        f"20-meeting seeded store, feed {len(body):,} bytes; wrk -t{THREADS} -c{CONNECTIONS} "
-        f"-d{duration}s; {repeats} rounds, each server in turn, the median of each shown.",
+        f"20-meeting seeded store, feed {len(fetch_size(work)):,} bytes; wrk -t{THREADS} "
+        f"-c{CONNECTIONS} -d{duration}s; {repeats} rounds, each server in turn, the median of "
+        "each shown. Servers pinned to core 0 (two workers share it), wrk to core 1. The baseline "
+        "of each row is the bare app with as many workers, on the same path.",
         "",
-        "| server | 200 req/s | 304 req/s | 200 / bare (same protocol and headers) "
-        "| 304 / bare (same) | 200 / bare (httptools) | 200 / nginx | 304 / nginx "
-        "| vs feed (200, 304) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| server | path | 200 req/s | 304 req/s | 200 / bare | 304 / bare | 200 / nginx "
+        "| 304 / nginx |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, (ok, cached) in results.items():
+    for (name, path), (ok, cached) in results.items():
+        bare = results[(BARE_2 if "2" in name and "worker" in name else BARE_1, path)]
         lines.append(
-            f"| {name} | {ok:,.0f} | {cached:,.0f} | {ok / same_bare[0]:.2f} | "
-            f"{cached / same_bare[1]:.2f} | {ok / fast_bare[0]:.2f} | {ok / nginx[0]:.3f} | "
-            f"{cached / nginx[1]:.3f} | {ok / feed[0]:.2f}, {cached / feed[1]:.2f} |"
+            f"| {name} | `{path}` | {ok:,.0f} | {cached:,.0f} | {ok / bare[0]:.2f} | "
+            f"{cached / bare[1]:.2f} | {ok / nginx[0]:.2f} | {cached / nginx[1]:.2f} |"
         )
     return lines
+
+
+def fetch_size(work: Path) -> bytes:
+    return (work / "site" / "calendar.ics").read_bytes()
 
 
 def large(work: Path, n: int) -> list[str]:
@@ -289,10 +325,15 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS-poll.md"))
     parser.add_argument("--note", default="")
     parser.add_argument("--skip-http", action="store_true", help="only the large stores")
+    parser.add_argument(
+        "--granian", default="", help="a folder with granian installed (pip install --target)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="u4ssc-poll-") as folder:
         work = Path(folder)
-        lines = [] if args.skip_http else http_rates(work, args.duration, args.repeats)
+        lines = (
+            [] if args.skip_http else http_rates(work, args.duration, args.repeats, args.granian)
+        )
         lines += [
             "",
             "| meetings | first process, cold render | new process, first /calendar.ics "
@@ -306,7 +347,13 @@ def main() -> None:
         f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC: `{' '.join(sys.argv)}`",
         f"{platform.platform()}, {os.cpu_count()} cores; Python {platform.python_version()}; "
         f"{version(['wrk', '-v'])}; {version(['nginx', '-v'])}; "
-        f"{version([str(PY), '-m', 'uvicorn', '--version'])}.",
+        f"{version([str(PY), '-m', 'uvicorn', '--version'])}"
+        + (
+            f"; granian {args.granian and version([str(PY), '-m', 'granian', '--version'])}"
+            if args.granian
+            else ""
+        )
+        + ".",
     ]
     if args.note:
         head.append(args.note)
