@@ -317,6 +317,11 @@ def _patch(base: str, uid: str, db: Path, title: str) -> None:
     time.sleep(0.5)  # the watcher sees another process's write within ~100 ms
 
 
+def _granian_version(lib: str) -> str:
+    code = f"import sys; sys.path.insert(0, {lib!r}); import granian; print(granian.__version__)"
+    return "granian " + version([str(PY), "-c", code])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.poll")
     parser.add_argument("--duration", type=int, default=5)
