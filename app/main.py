@@ -11,21 +11,28 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from importlib import metadata
-from typing import Any
 
 from anyio import to_thread
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
-from app import crud
-from app.api import admin, changefeed, changes, feeds, groups, health, meetings, pages, signin
-from app.auth import accounts
-from app.auth.limits import AuthLimiter, TooManyFailures
-from app.core import validation
+from app.api import (
+    admin,
+    changefeed,
+    changes,
+    errors,
+    feeds,
+    groups,
+    health,
+    meetings,
+    pages,
+    signin,
+)
+from app.auth import throttle
+from app.auth.limits import AuthLimiter
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.revision_watch import WatchedRevision
@@ -40,7 +47,6 @@ from app.edge.hosts import HostGuard
 from app.edge.json_cache import JsonCache, JsonStore
 from app.feeds.event_store import EventStore
 from app.feeds.service import FeedService
-from app.store import seeding
 from app.store.migrate import prepare
 
 log = logging.getLogger("u4ssc")
@@ -50,52 +56,6 @@ The U4SSC Action Plan as a live calendar. Read groups and e-meetings as JSON, su
 `.ics` feeds, and (with a bearer token) keep them current. Times are Geneva wall clock
 (`Europe/Zurich`); JSON gives each with its offset and in UTC.
 """
-
-
-def _clean_errors(errors: Any) -> list[dict[str, Any]]:
-    """Validation errors as {loc, msg, type}: the field and the reason, nothing echoed back."""
-    cleaned = []
-    for error in errors:
-        loc = [str(part) for part in error.get("loc", ())]
-        msg = validation.message(error)
-        named = validation.named_field(msg)
-        if named is not None and loc in (["body"], []):
-            loc, msg = ["body", named[0]], named[1]
-        cleaned.append({"loc": loc, "msg": msg, "type": str(error.get("type", "value_error"))})
-    return cleaned
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _clean_errors(exc.errors())}, status_code=422)
-
-    @app.exception_handler(crud.Invalid)
-    async def _invalid(request: Request, exc: crud.Invalid) -> JSONResponse:
-        where = "query" if request.method in ("GET", "HEAD") else "body"
-        detail = [{"loc": [where, exc.field], "msg": exc.message, "type": "value_error"}]
-        return JSONResponse({"detail": detail}, status_code=422)
-
-    @app.exception_handler(crud.NotFound)
-    async def _not_found(_: Request, exc: crud.NotFound) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
-
-    @app.exception_handler(crud.Conflict)
-    async def _conflict(_: Request, exc: crud.Conflict) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
-
-    @app.exception_handler(crud.PreconditionFailed)
-    async def _stale(_: Request, exc: crud.PreconditionFailed) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=412)
-
-    @app.exception_handler(TooManyFailures)
-    async def _too_many(_: Request, exc: TooManyFailures) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)}
-        return JSONResponse({"detail": str(exc)}, status_code=429, headers=headers)
-
-    @app.exception_handler(seeding.SeedError)
-    async def _seed(_: Request, exc: seeding.SeedError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
 class CalendarApp(FastAPI):
@@ -147,50 +107,70 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.feeds = FeedService(revisions=WatchedRevision(engine), store=EventStore(engine))
+    app.state.feeds = FeedService(
+        revisions=WatchedRevision(engine), store=EventStore(engine, settings.keeps_rendered_texts)
+    )
     app.state.auth_limiter = AuthLimiter()
     sender = Sender.from_settings(engine, settings)
     app.state.sender = sender
-    app.state.sign_in_throttle = accounts.SignInThrottle()
-    _install_error_handlers(app)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["If-None-Match", "If-Modified-Since"],
-        expose_headers=list(guard.CORS_EXPOSE),
-        max_age=86400,
+    app.state.sign_in_throttle = throttle.SignInThrottle(
+        per_address=settings.signin_failures_per_address,
+        per_account=settings.signin_failures_per_account,
+        window=settings.signin_window_seconds,
     )
-    # The guard: inside the metrics, fast path, admission and host layers added below, but
-    # before routing, so an oversized body is refused before any route or store work.
-    guard.install(app, settings)
+    app.state.password_checks = throttle.PasswordChecks(
+        settings.signin_concurrent_checks, settings.signin_wait_seconds
+    )
+    errors.install(app)
     for module in (health, groups, meetings, changes, changefeed, feeds, pages, signin, admin):
         app.include_router(module.router, responses=guard.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
-    # Around the guard and the routes: counts and logs every answer, refusals included.
-    observability.install(app, settings.log_format)
-    app.state.metrics.registry.register(outbox.OutboxCollector(engine, sender.stats))
-    # Outside even that: a poll of a cached feed is answered here, with the same headers and
-    # metrics the layers inside would give it (tests compare both), at a fraction of the cost.
-    # After a write it re-renders a known feed: inside Admission, as that uses a connection.
-    app.add_middleware(FeedFastPath)
-    # And the JSON API's reads, kept per data revision with a strong ETag (304 on a match).
+    metrics = observability.install_metrics(app, settings.log_format)
+    metrics.registry.register(outbox.OutboxCollector(engine, sender.stats))
     json_answers = JsonStore()
-    app.add_middleware(JsonCache, store=json_answers)
-    # Outside everything: at most db_pool_size requests in at once, each using at most one
-    # pooled connection; and before that, a Host this service does not answer to is refused.
-    app.add_middleware(Admission, limit=settings.db_pool_size)
-    app.add_middleware(HostGuard, allowed=settings.hosts)
+    # The middleware stack, outermost first (Starlette's error layer outside it, the front and
+    # HEAD outside that: CalendarApp.build_middleware_stack).
+    app.user_middleware = [
+        # A Host this service does not answer to is refused; an allowed one made canonical.
+        Middleware(HostGuard, allowed=settings.hosts),
+        # At most db_pool_size requests in at once, each using at most one pooled connection.
+        Middleware(Admission, limit=settings.db_pool_size),
+        # The JSON API's reads, kept per data revision with a strong ETag (304 on a match).
+        Middleware(JsonCache, store=json_answers),
+        # A poll of a cached feed answered with the headers and metrics the layers inside would
+        # give it; after a write, a known feed re-rendered here (inside Admission: a connection).
+        Middleware(FeedFastPath),
+        # Counts and logs every answer, the guard's refusals included.
+        Middleware(
+            observability.ObservabilityMiddleware, metrics=metrics, routes=app.router.routes
+        ),
+        # Body size and deadline, security headers: before routing, so an oversized body is
+        # refused before any route or store work.
+        Middleware(
+            guard.GuardMiddleware,
+            max_body_bytes=settings.max_body_bytes,
+            csp=guard.content_security_policy(settings.public_base_url),
+            body_timeout=settings.read_timeout_seconds,
+        ),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            allow_headers=["If-None-Match", "If-Modified-Since"],
+            expose_headers=list(guard.CORS_EXPOSE),
+            max_age=86400,
+        ),
+    ]
     # Around the whole stack, Starlette's error layer included: the answers both caches hold
     # at the current revision, given without a connection, an admission slot or any layer.
     feed_hits = FeedHits(app.state.feeds, settings, DailyCutoff(settings.cancelled_retention_days))
-    app.state.metrics.more_feed_hits.append(lambda: feed_hits.hits)
+    metrics.more_feed_hits.append(lambda: feed_hits.hits)
     app.front = partial(
         PollFront,
         feeds=feed_hits,
         json=json_answers,
         allowed=settings.hosts,
-        metrics=app.state.metrics,
+        metrics=metrics,
     )
     return app
 

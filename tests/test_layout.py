@@ -26,8 +26,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "delivery": {"core", "timezone", "models", "crud", "readmodel", "ical"},
     "console": {"core", "timezone", "models", "crud", "readmodel", "delivery"},
     "api": {"core", "timezone", "models", "crud", "readmodel", "ical", "feeds", "auth"}
-    | {"delivery", "console", "edge"},
-    "edge": {"core", "ical", "feeds", "api"},
+    | {"delivery", "console", "edge", "store"},
+    "edge": {"core", "ical", "feeds"},
     "cli": {"core", "models", "crud", "readmodel", "store", "auth", "delivery", "edge"},
 }
 # The routes, the HTTP layers and the application factory; everything else is plain Python.

@@ -14,6 +14,7 @@ from app.auth import tokens
 from app.core.config import Settings
 from app.core.db import write_session
 from app.feeds.service import FeedService
+from app.feeds.url import MAX_LIST_PARAMS as MAX_LIST_PARAMS
 from app.ical import wording
 
 
@@ -63,25 +64,16 @@ def app_settings(request: Request) -> Settings:
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 
-MAX_LIST_PARAMS = 50
-
 
 def base_url(request: Request, settings: SettingsDep) -> str:
-    if settings.public_base_url:
-        return settings.public_base_url
-    return str(request.base_url).rstrip("/")
+    return settings.base_url(str(request.base_url))
 
 
 BaseUrlDep = Annotated[str, Depends(base_url)]
 
 
 def feed_context(settings: SettingsDep, base: BaseUrlDep) -> wording.FeedContext:
-    return wording.FeedContext(
-        base_url=base,
-        uid_domain=settings.uid_domain,
-        organizer_email=settings.organizer_email,
-        refresh=settings.refresh_interval,
-    )
+    return wording.FeedContext.of(settings, base)
 
 
 FeedContextDep = Annotated[wording.FeedContext, Depends(feed_context)]

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from app import crud
 from app.api.deps import MAX_LIST_PARAMS, FeedContextDep, FeedServiceDep, SessionDep, SettingsDep
-from app.core import conditional
+from app.feeds.answer import feed_answer
 from app.feeds.rendered import RenderedFeed
 from app.feeds.selection import FeedSelection
+from app.feeds.url import parse_selection
 
 router = APIRouter(tags=["feeds"])
 
-ICS = "text/calendar; charset=utf-8"
 FEED_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/calendar": {}}, "description": "An iCalendar feed"},
     304: {"description": "Not modified since the ETag or date you sent"},
@@ -31,67 +31,27 @@ CancelledParam = Annotated[
 ]
 
 
-def _not_modified(rendered: RenderedFeed, headers: Mapping[str, str]) -> bool:
-    # Weak comparison (RFC 9110 13.1.2): the identity and the gzip tag name the same
-    # content, so either one held by the client matches whichever answer it would get.
-    return conditional.not_modified(
-        (rendered.etag, rendered.gzip_etag),
-        rendered.last_modified,
-        headers.get("if-none-match"),
-        headers.get("if-modified-since"),
+def feed_response(rendered: RenderedFeed, headers: Mapping[str, str], max_age: int) -> Response:
+    """The HTTP answer for a rendered feed (app.feeds.answer), as a Response for the routes."""
+    status, raw, body = feed_answer(
+        rendered,
+        if_none_match=headers.get("if-none-match"),
+        if_modified_since=headers.get("if-modified-since"),
+        accept_encoding=headers.get("accept-encoding"),
+        max_age=max_age,
     )
-
-
-FeedAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
-
-
-def answer_headers(
-    rendered: RenderedFeed, status: int, gzipped: bool, max_age: int
-) -> list[tuple[bytes, bytes]]:
-    """The encoded headers of one kind of answer, built once per rendered feed."""
-    key = (status, gzipped, max_age)
-    cached = rendered.answers.get(key)
-    if cached is not None:
-        return cached
-    common = {
-        "etag": rendered.gzip_etag if gzipped else rendered.etag,
-        "last-modified": rendered.last_modified_http,
-        "cache-control": f"public, max-age={max_age}",
-        "vary": "Accept-Encoding",
-    }
-    if status == 200:
-        common["content-disposition"] = f'inline; filename="{rendered.filename}"'
-        if gzipped:
-            common["content-encoding"] = "gzip"
-        common["content-length"] = str(len(rendered.gzipped if gzipped else rendered.body))
-        common["content-type"] = ICS
-    encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in common.items()]
-    rendered.answers[key] = encoded
-    return encoded
-
-
-def feed_answer(
-    rendered: RenderedFeed, headers: Mapping[str, str], method: str, max_age: int
-) -> FeedAnswer:
-    """Status, headers and body for a rendered feed: 304 when the client has it, gzip when
-    asked. Both the FastAPI routes and the lean path (app.edge.fastpath) answer with this."""
-    gzipped = "gzip" in headers.get("accept-encoding", "").lower()
-    if _not_modified(rendered, headers):
-        # A 304 names the tag of the answer this request would have got.
-        return 304, answer_headers(rendered, 304, gzipped, max_age), b""
-    body = rendered.gzipped if gzipped else rendered.body
-    raw = answer_headers(rendered, 200, gzipped, max_age)
-    return 200, raw, b"" if method == "HEAD" else body
-
-
-def feed_response(
-    rendered: RenderedFeed, headers: Mapping[str, str], method: str, max_age: int
-) -> Response:
-    """The HTTP answer for a rendered feed, as a Response object for the FastAPI routes."""
-    status, raw, body = feed_answer(rendered, headers, method, max_age)
     response = Response(content=body, status_code=status)
     response.raw_headers = list(raw)
     return response
+
+
+def _selection(request: Request) -> FeedSelection:
+    """The feed the URL names, by the one parser the edge uses too (app.feeds.url); FastAPI has
+    checked the parameters above against their declarations already."""
+    selection = parse_selection(request.scope["path"], request.scope.get("query_string", b""))
+    if selection is None:
+        raise HTTPException(422, "the feed's query is not understood: see /docs for its parameters")
+    return selection
 
 
 def _serve(
@@ -104,7 +64,7 @@ def _serve(
 ) -> Response:
     rendered = service.feed(session, selection, ctx, settings.cancelled_retention_days)
     max_age = int(settings.refresh_interval.total_seconds())
-    return feed_response(rendered, request.headers, request.method, max_age)
+    return feed_response(rendered, request.headers, max_age)
 
 
 @router.get(
@@ -124,7 +84,7 @@ def read_calendar(
     cancelled: CancelledParam = "show",
 ) -> Response:
     crud.group_ids_in_query(session, group)
-    selection = FeedSelection(tuple(dict.fromkeys(group)), None, alarm, cancelled == "hide")
+    selection = _selection(request)
     return _serve(request, session, service, ctx, settings, selection)
 
 
@@ -145,7 +105,7 @@ def read_group_calendar(
     cancelled: CancelledParam = "show",
 ) -> Response:
     crud.get_group(session, slug)
-    selection = FeedSelection((slug,), None, alarm, cancelled == "hide")
+    selection = _selection(request)
     return _serve(request, session, service, ctx, settings, selection)
 
 
@@ -164,5 +124,5 @@ def read_meeting_calendar(
     settings: SettingsDep,
     alarm: AlarmParam = None,
 ) -> Response:
-    selection = FeedSelection((), uid, alarm, False)
+    selection = _selection(request)
     return _serve(request, session, service, ctx, settings, selection)

@@ -8,11 +8,15 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.deps import BaseUrlDep, SettingsDep, WriteSessionDep
+from app.api.deps import BaseUrlDep, EngineDep, SettingsDep, WriteSessionDep
 from app.api.pages import MEETING_STATUS_LABELS, STATUS_LABELS, templates
 from app.auth import accounts
+from app.auth.throttle import Busy, PasswordChecks, SignInThrottle, Throttled
 from app.console import forms, views
+from app.core.db import write_session
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 
@@ -38,9 +42,24 @@ def _check_origin(request: Request, base: str) -> None:
         raise HTTPException(403, f"a console form must be sent from {_origin(base)}")
 
 
+# A console form has a few dozen fields, none longer than a description: anything beyond is
+# refused before any field is used (the body itself is capped by MAX_BODY_BYTES).
+MAX_FIELDS = 60
+MAX_FIELD_CHARS = 20_000
+
+
 async def _form(request: Request) -> dict[str, str]:
-    data = await request.form()
-    return {key: value for key, value in data.items() if isinstance(value, str)}
+    try:
+        data = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except StarletteHTTPException as exc:  # Starlette's refusal of too many fields or a file
+        raise HTTPException(422, f"the form is not a console form: {exc.detail}") from None
+    fields = {key: value for key, value in data.items() if isinstance(value, str)}
+    for key, value in fields.items():
+        if len(value) > MAX_FIELD_CHARS:
+            raise HTTPException(
+                422, f"the form's field {key[:40]!r} is longer than {MAX_FIELD_CHARS} characters"
+            )
+    return fields
 
 
 def console_page(
@@ -86,8 +105,10 @@ async def _posted(request: Request, who: SignedInDep, base: BaseUrlDep) -> dict[
 PostedDep = Annotated[dict[str, str], Depends(_posted)]
 
 
-def _secure(settings: SettingsDep) -> bool:
-    return (settings.public_base_url or "").startswith("https://")
+def _secure(request: Request, settings: SettingsDep) -> bool:
+    """Cookies only over https: the request's scheme (a trusted proxy's X-Forwarded-Proto
+    counts, FORWARDED_ALLOW_IPS) or the public base URL's."""
+    return request.url.scheme == "https" or (settings.public_base_url or "").startswith("https://")
 
 
 # --- signing in and out ------------------------------------------------------------------------
@@ -108,7 +129,7 @@ def _login_page(
 
 @router.get("/login", response_class=HTMLResponse)
 def read_login(request: Request, settings: SettingsDep) -> HTMLResponse:
-    return _login_page(request, _secure(settings))
+    return _login_page(request, _secure(request, settings))
 
 
 async def _sign_in_form(request: Request, base: BaseUrlDep) -> dict[str, str]:
@@ -121,30 +142,55 @@ async def _sign_in_form(request: Request, base: BaseUrlDep) -> dict[str, str]:
     return form
 
 
+def _refused(
+    request: Request, secure: bool, message: str, status_code: int, retry_after: int
+) -> Response:
+    refused = _login_page(request, secure, message, status_code)
+    refused.headers["Retry-After"] = str(retry_after)
+    return refused
+
+
 @router.post("/login", response_class=HTMLResponse)
 def sign_in(
     request: Request,
     form: Annotated[dict[str, str], Depends(_sign_in_form)],
-    session: WriteSessionDep,
+    engine: EngineDep,
     settings: SettingsDep,
 ) -> Response:
-    # A plain def: hashing a password takes a while, and must not hold up the event loop.
-    name, address = form.get("username", "").strip(), _client(request)
-    throttle: accounts.SignInThrottle = request.app.state.sign_in_throttle
+    # A plain def: checking a password takes a while, and must not hold up the event loop. No
+    # session is open while it runs: the account is read first, the session written after.
+    name, password, address = (
+        form.get("username", "").strip(),
+        form.get("password", ""),
+        _client(request),
+    )
+    secure = _secure(request, settings)
+    wrong = "Wrong username or password."
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
     try:
-        throttle.check(name, address)
-    except accounts.Throttled as exc:
-        refused = _login_page(request, _secure(settings), str(exc), 429)
-        refused.headers["Retry-After"] = str(exc.retry_after)
-        return refused
-    user = accounts.check_password(session, name, form.get("password", ""))
-    if user is None:
-        throttle.failed(name, address)
-        return _login_page(request, _secure(settings), "Wrong username or password.", 400)
+        throttle.begin(name, address)  # counted as a failure now, before any work
+    except Throttled as exc:
+        return _refused(request, secure, str(exc), 429, exc.retry_after)
+    if len(name) > accounts.MAX_NAME or len(password) > accounts.MAX_PASSWORD:
+        return _login_page(request, secure, wrong, 400)  # cannot exist: no lookup, no hash
+    with Session(engine) as session:
+        user = accounts.find_user(session, name)
+        if user is not None:
+            session.expunge(user)
+    checks: PasswordChecks = request.app.state.password_checks
+    try:
+        matches = checks.run(lambda: accounts.password_matches(user, password))
+    except Busy as exc:
+        throttle.abandoned(name, address)
+        return _refused(request, secure, str(exc), 503, exc.retry_after)
+    if not matches or user is None:
+        return _login_page(request, secure, wrong, 400)
     throttle.succeeded(name, address)
-    secret = accounts.start_session(session, user, settings.session_idle)
+    with write_session(engine) as session:
+        user = session.merge(user)
+        accounts.rehash_if_needed(session, user, password)
+        secret = accounts.start_session(session, user, settings.session_idle)
     response = RedirectResponse("/admin", status_code=status.HTTP_303_SEE_OTHER)
-    secure = _secure(settings)
     response.set_cookie(
         SESSION_COOKIE, secret, path="/admin", httponly=True, samesite="strict", secure=secure
     )
@@ -156,11 +202,19 @@ def sign_in(
 
 @router.post("/logout")
 def sign_out(
-    who: SignedInDep, _: PostedDep, session: WriteSessionDep, settings: SettingsDep
+    request: Request,
+    who: SignedInDep,
+    _: PostedDep,
+    session: WriteSessionDep,
+    settings: SettingsDep,
 ) -> Response:
     accounts.end_session(session, who)
     response = RedirectResponse("/admin/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(
-        SESSION_COOKIE, path="/admin", httponly=True, samesite="strict", secure=_secure(settings)
+        SESSION_COOKIE,
+        path="/admin",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request, settings),
     )
     return response

@@ -8,12 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import math
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -95,6 +90,37 @@ def disable_user(session: Session, name: str) -> None:
 
 def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(col(User.name))).all())
+
+
+# Longer names cannot exist (UserCreate), longer passwords cannot be right: refused before any
+# lookup or hash.
+MAX_NAME = 80
+MAX_PASSWORD = 1000
+
+
+def find_user(session: Session, name: str) -> User | None:
+    """The account named `name`, read only; None for a name that cannot exist."""
+    # PostgreSQL refuses NUL in text outright: such a name cannot exist, so do not ask.
+    if not name or len(name) > MAX_NAME or "\x00" in name:
+        return None
+    return session.exec(select(User).where(User.name == name)).first()
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether `password` is the account's; as slow for an unknown account as for a known
+    one, so that timing does not tell which names exist. Call it outside any session."""
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user is not None and not user.disabled
+
+
+def rehash_if_needed(session: Session, user: User, password: str) -> None:
+    """A hash made with older parameters is replaced on the next good sign-in."""
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        session.add(user)
 
 
 def check_password(session: Session, name: str, password: str) -> User | None:
@@ -192,74 +218,3 @@ def new_form_token() -> str:
 
 
 # --- throttling failed sign-ins ----------------------------------------------------------------
-
-
-class Throttled(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many failed sign-ins; try again in {retry_after} s")
-        self.retry_after = retry_after
-
-
-class SignInThrottle:
-    """Failed sign-ins, per address and per account, within a sliding window.
-
-    An address with `per_address` failures waits out the window, whatever account it tries.
-    An account with `per_account` failures is closed to the addresses those failures came
-    from, never to another address: a correct password typed elsewhere still signs in, so an
-    attacker cannot lock the secretariat out by guessing wrong on purpose.
-    """
-
-    def __init__(
-        self,
-        per_address: int = 10,
-        per_account: int = 5,
-        window: float = 300.0,
-        max_keys: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._per_address = per_address
-        self._per_account = per_account
-        self._window = window
-        self._max_keys = max_keys
-        self._clock = clock
-        self._by_address: dict[str, deque[float]] = {}
-        self._by_account: dict[str, deque[tuple[float, str]]] = {}
-        self._lock = threading.Lock()
-
-    def _retry(self, oldest: float, now: float) -> int:
-        return max(1, math.ceil(oldest + self._window - now))
-
-    def check(self, account: str, address: str) -> None:
-        now = self._clock()
-        horizon = now - self._window
-        with self._lock:
-            by_address = self._by_address.get(address)
-            if by_address is not None:
-                while by_address and by_address[0] <= horizon:
-                    by_address.popleft()
-                if len(by_address) >= self._per_address:
-                    raise Throttled(self._retry(by_address[0], now))
-            by_account = self._by_account.get(account)
-            if by_account is not None:
-                while by_account and by_account[0][0] <= horizon:
-                    by_account.popleft()
-                if len(by_account) >= self._per_account:
-                    mine = [at for at, where in by_account if where == address]
-                    if mine:
-                        raise Throttled(self._retry(mine[0], now))
-
-    def failed(self, account: str, address: str) -> None:
-        now = self._clock()
-        with self._lock:
-            for table in (self._by_address, self._by_account):
-                if len(table) >= self._max_keys:
-                    table.pop(next(iter(table)))
-            self._by_address.setdefault(address, deque()).append(now)
-            self._by_account.setdefault(account, deque()).append((now, address))
-
-    def succeeded(self, account: str, address: str) -> None:
-        with self._lock:
-            by_account = self._by_account.get(account)
-            if by_account is not None:
-                kept = [(at, where) for at, where in by_account if where != address]
-                self._by_account[account] = deque(kept)

@@ -112,7 +112,7 @@ def snapshot_text(snapshot: Mapping[str, Any]) -> str:
 def _differences(opened: str | None, now: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
     try:
         before = json.loads(opened or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # a tampered field: nested past the parser's depth
         before = {}
     if not isinstance(before, dict):
         before = {}

@@ -101,6 +101,31 @@ class Settings(BaseSettings):
         le=24 * 30,
         description="A console session unused for this long ends; the person signs in again.",
     )
+    signin_concurrent_checks: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Password checks (argon2id, 64 MiB each) running at once per process.",
+    )
+    signin_wait_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description="How long a sign-in waits for a free check before 503 with Retry-After.",
+    )
+    signin_failures_per_address: int = Field(
+        default=10, ge=1, le=1000, description="Failed sign-ins from one address per window."
+    )
+    signin_failures_per_account: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins on one account per window, from any addresses; then only "
+        "the address that last signed in to it gets in until the window passes.",
+    )
+    signin_window_seconds: int = Field(
+        default=300, ge=10, le=86_400, description="The window the sign-in limits count in."
+    )
 
     smtp_url: str | None = Field(
         default=None,
@@ -133,6 +158,31 @@ class Settings(BaseSettings):
     )
     outbox_sender: bool = Field(
         default=True, description="Run the sender (mail, webhooks) inside the server."
+    )
+    outbox_call_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="The whole of one delivery (connect, send, the whole answer); then it is "
+        "cut and retried. The lease is renewed while a delivery runs.",
+    )
+    outbox_response_bytes: int = Field(
+        default=65_536,
+        ge=0,
+        le=10 * 2**20,
+        description="Of a webhook receiver's answer, at most this much is read (and dropped).",
+    )
+    outbox_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Deliveries in flight at once per process, at most one per channel (mail, "
+        "each webhook endpoint), so a stuck receiver delays only itself.",
+    )
+    smtp_allow_plain_auth: bool = Field(
+        default=False,
+        description="Allow SMTP AUTH without TLS, for a trusted relay on this host or network; "
+        "otherwise credentials are sent only after STARTTLS (or over smtps://).",
     )
 
     @field_validator("smtp_url")
@@ -212,6 +262,18 @@ class Settings(BaseSettings):
             if host:
                 local.add(f"[{host}]" if ":" in host else host.lower())
         return frozenset(local)
+
+    def base_url(self, request_base_url: str) -> str:
+        """Links' base: PUBLIC_BASE_URL, or the request's own (scheme, canonical Host, root)."""
+        return self.public_base_url or request_base_url.rstrip("/")
+
+    @property
+    def keeps_rendered_texts(self) -> bool:
+        """Whether rendered event texts are kept in the store. Their contexts must be a fixed set
+        derived from the settings (issue 21): PUBLIC_BASE_URL, or the ALLOWED_HOSTS names on the
+        server's own port. With ALLOWED_HOSTS '*' and no PUBLIC_BASE_URL, any Host is a context
+        of its own: texts are then rendered in memory only, so no request can add rows."""
+        return bool(self.public_base_url) or "*" not in self.hosts
 
     @property
     def refresh_interval(self) -> timedelta:

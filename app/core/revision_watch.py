@@ -17,7 +17,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -33,7 +33,19 @@ SQLITE_INTERVAL = 0.1
 FULL_READ_INTERVAL = 1.0
 
 
-def known_revision(watcher: Any) -> int | None:
+class Revisions(Protocol):
+    """What the feed service and the HTTP edge need of a revision source."""
+
+    @property
+    def watching(self) -> bool: ...
+
+    @property
+    def cheap(self) -> bool: ...
+
+    def current(self) -> int: ...
+
+
+def known_revision(watcher: Revisions | None) -> int | None:
     """The revision a watcher holds in memory, or None when a caller would need a query to
     know it (no watcher, nothing to watch, or a write just made it unknown)."""
     if watcher is None or not watcher.watching:
@@ -43,9 +55,9 @@ def known_revision(watcher: Any) -> int | None:
 
 
 class WatchedRevision:
-    """Same interface as app.feeds.service.RevisionWatcher: `engine`, `cheap`, `current()`."""
-
-    cheap = True
+    """The revision of one engine's store: `current()` is a memory read while the store is
+    watched (`cheap`), a query otherwise (an in-memory SQLite, a URL with a query string, a
+    dialect without a way to watch), which callers on an event loop run in a worker thread."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -76,8 +88,13 @@ class WatchedRevision:
     def engine(self) -> Engine:
         return self._engine
 
+    @property
+    def cheap(self) -> bool:
+        """Whether `current()` answers from memory: no query, fine on an event loop."""
+        return self.watching
+
     def current(self) -> int:
-        """The revision as last read, or UNKNOWN (never a query on the caller's thread)."""
+        """The revision as last read, or UNKNOWN; a query when the store is not watched."""
         if not self.watching:
             with self._engine.connect() as shared:
                 return int(shared.execute(text(REVISION_SQL)).scalar() or 0)

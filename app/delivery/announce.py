@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from email import policy
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -138,6 +139,22 @@ def calendar_part(meeting: Meeting, info: GroupInfo, ctx: wording.FeedContext) -
     return render_calendar(header, ctx, zones_needed([meeting]), [event])
 
 
+# Headers set raw (the Subject below) are written as given, not folded again by the email package.
+MAIL_POLICY = policy.SMTP.clone(refold_source="none")
+
+
+def set_subject(message: EmailMessage, text: str) -> None:
+    """The Subject in RFC 2047 words that mail clients read back exactly. The email package's
+    own folding writes an empty encoded word (`=?utf-8?q??=`) for some mixes of ASCII and other
+    scripts (issue 21); email.header.Header splits the text into whole words instead. An ASCII
+    subject stays one line (well under the 998 octets a line may have)."""
+    if text.isascii():
+        message.set_raw("Subject", text)
+    else:
+        encoded = Header(text, "utf-8", header_name="Subject").encode(linesep="\r\n")
+        message.set_raw("Subject", encoded)
+
+
 def message_id_header(message_id: str, domain: str) -> str:
     return f"<{message_id}@{domain}>"
 
@@ -153,10 +170,10 @@ def build(
     to: str,
 ) -> EmailMessage:
     """The announcement: To the list, plain text and text/calendar; method=PUBLISH."""
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = f"U4SSC secretariat <{mail_from}>"
     message["To"] = to
-    message["Subject"] = subject(meeting, info, kind)
+    set_subject(message, subject(meeting, info, kind))
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = message_id_header(message_id, ctx.uid_domain)
     message.set_content(text_body(meeting, info, ctx, kind))

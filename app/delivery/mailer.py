@@ -48,8 +48,23 @@ def sender_address(settings: Settings) -> str:
     return settings.mail_from or settings.organizer_email
 
 
-async def send(server: SmtpServer, raw: bytes, sender: str, recipients: list[str]) -> None:
-    """Hand one message to the server; PermanentFailure on a 5xx, other errors are transient."""
+async def send(
+    server: SmtpServer,
+    raw: bytes,
+    sender: str,
+    recipients: list[str],
+    allow_plain_auth: bool = False,
+) -> None:
+    """Hand one message to the server; PermanentFailure on a 5xx, other errors are transient.
+    With credentials, TLS is required (smtps://, or STARTTLS, which then must succeed): a
+    server that offers no STARTTLS never sees them, unless `allow_plain_auth` (a trusted relay)
+    says otherwise. Without credentials, STARTTLS is used when offered."""
+    if server.implicit_tls:
+        start_tls: bool | None = False
+    elif server.username is not None and not allow_plain_auth:
+        start_tls = True  # aiosmtplib refuses a server without STARTTLS before any AUTH
+    else:
+        start_tls = None
     try:
         await aiosmtplib.send(
             raw,
@@ -60,8 +75,7 @@ async def send(server: SmtpServer, raw: bytes, sender: str, recipients: list[str
             username=server.username,
             password=server.password,
             use_tls=server.implicit_tls,
-            # None: STARTTLS when the server offers it (never with implicit TLS).
-            start_tls=False if server.implicit_tls else None,
+            start_tls=start_tls,
             timeout=TIMEOUT_SECONDS,
         )
     except aiosmtplib.SMTPAuthenticationError:

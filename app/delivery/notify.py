@@ -36,12 +36,7 @@ class Context:
     @property
     def feed(self) -> wording.FeedContext:
         # The same context the feed routes render with: the same event text.
-        return wording.FeedContext(
-            base_url=self.base_url,
-            uid_domain=self.settings.uid_domain,
-            organizer_email=self.settings.organizer_email,
-            refresh=self.settings.refresh_interval,
-        )
+        return wording.FeedContext.of(self.settings, self.base_url)
 
 
 class AnnounceUnavailable(crud.Invalid):

@@ -129,24 +129,58 @@ def _due(now: dt.datetime) -> list[Any]:
     ]
 
 
-def claim(engine: Engine, worker: str, policy: Policy, limit: int = 20) -> list[Claimed]:
-    """Take the lease of up to `limit` due messages; none are taken by another sender."""
+def channel(kind: str, webhook_id: int | None) -> str:
+    """Where a message goes: the SMTP server ("mail") or one webhook endpoint. A sender has at
+    most one delivery in flight per channel, so a stuck receiver delays only its own messages."""
+    return MAIL if kind == MAIL else f"{WEBHOOK}:{webhook_id}"
+
+
+def _not_busy(busy: frozenset[str]) -> list[Any]:
+    conditions: list[Any] = []
+    if MAIL in busy:
+        conditions.append(col(OutboxMessage.kind) != MAIL)
+    hooks = [int(key.split(":", 1)[1]) for key in busy if key.startswith(f"{WEBHOOK}:")]
+    if hooks:
+        conditions.append(
+            or_(
+                col(OutboxMessage.webhook_id).is_(None),
+                col(OutboxMessage.webhook_id).not_in(hooks),
+            )
+        )
+    return conditions
+
+
+def claim(
+    engine: Engine,
+    worker: str,
+    policy: Policy,
+    limit: int = 20,
+    busy: frozenset[str] = frozenset(),
+) -> list[Claimed]:
+    """Take the lease of up to `limit` due messages, the oldest of each channel not in `busy`;
+    none are taken by another sender."""
     now = utcnow()
+    due = [*_due(now), *_not_busy(busy)]
     with Session(engine) as peek:
         # A cheap read first: most polls find nothing and need no write lock.
-        if peek.exec(select(OutboxMessage.id).where(*_due(now)).limit(1)).first() is None:
+        if peek.exec(select(OutboxMessage.id).where(*due).limit(1)).first() is None:
             return []
     with write_session(engine) as session:
         rows = session.exec(
             select(OutboxMessage)
-            .where(*_due(now))
+            .where(*due)
             .order_by(col(OutboxMessage.id))
-            .limit(limit)
+            .limit(limit * 4)
             .with_for_update(skip_locked=True)
         ).all()
-        claimed = []
+        claimed: list[Claimed] = []
+        taken: set[str] = set()
         for row in rows:
             assert row.id is not None
+            key = channel(row.kind, row.webhook_id)
+            if key in taken or len(claimed) >= limit:
+                continue  # one per channel: the next is claimed when this one is done
+            taken.add(key)
             row.claimed_by = worker
             row.lease_until = now + policy.lease
             row.attempts += 1
@@ -165,6 +199,17 @@ def claim(engine: Engine, worker: str, policy: Policy, limit: int = 20) -> list[
                 )
             )
     return claimed
+
+
+def renew(engine: Engine, worker: str, message: Claimed, policy: Policy) -> bool:
+    """Extend the lease of a message still being delivered; False if it is no longer ours."""
+    with write_session(engine) as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message.id, col(OutboxMessage.claimed_by) == worker)
+            .values(lease_until=utcnow() + policy.lease)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
 
 def mark_sent(engine: Engine, message: Claimed) -> None:
@@ -200,8 +245,8 @@ def mark_failed(
     else:
         retry_at = min(now + dt.timedelta(seconds=policy.delay(message.attempts)), expires)
         values["next_attempt_at"] = retry_at
-        log.info(
-            "outbox: %s %s failed (attempt %d), retrying at %s: %s",
+        log.warning(
+            "outbox: %s %s failed (attempt %d), next try at %s: %s",
             message.kind,
             message.message_id,
             message.attempts,

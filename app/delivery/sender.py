@@ -4,7 +4,6 @@ as a background task of the server or once from the command line."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -34,21 +33,19 @@ class Sender:
     policy: outbox.Policy
     stats: outbox.Stats = field(default_factory=outbox.Stats)
     worker: str = field(default_factory=worker_name)
-    batch: int = 20
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> Sender:
         return cls(engine, settings, outbox.Policy.from_settings(settings))
 
     async def run_once(self, client: httpx.AsyncClient) -> int:
-        """Deliver every message due now, batch after batch; how many were attempted."""
-        attempted = 0
-        while True:
-            claimed = await asyncio.to_thread(outbox.claim, self.engine, self.worker, self.policy)
-            if not claimed:
-                return attempted
-            attempted += len(claimed)
-            await asyncio.gather(*(self._deliver(client, message) for message in claimed))
+        """Deliver every message due now, channel by channel; how many were attempted."""
+        running: dict[str, asyncio.Task[None]] = {}
+        attempted = await self._start_due(client, running)
+        while running:
+            await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
+            attempted += await self._start_due(client, running)
+        return attempted
 
     async def drain(self) -> int:
         """`u4ssc-calendar outbox run`: one pass over what is due, then stop."""
@@ -56,35 +53,73 @@ class Sender:
             return await self.run_once(client)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """The server's background task: poll, deliver, repeat until `stop` is set."""
+        """The server's background task: claim what is due on channels not busy, deliver each
+        in a task of its own, repeat until `stop` is set."""
         log.info("outbox sender %s started", self.worker)
+        running: dict[str, asyncio.Task[None]] = {}
         async with httpx.AsyncClient() as client:
-            while not stop.is_set():
-                try:
-                    await self.run_once(client)
-                except Exception:  # the store may be away for a while: keep trying
-                    log.exception("outbox sender: a pass failed; trying again")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.outbox_poll_seconds)
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                while not stop.is_set():
+                    try:
+                        await self._start_due(client, running)
+                    except Exception:  # the store may be away for a while: keep trying
+                        log.exception("outbox sender: a pass failed; trying again")
+                    # Wake on the poll interval, a delivery done (its channel is free) or stop.
+                    await asyncio.wait(
+                        [stopping, *running.values()],
+                        timeout=self.settings.outbox_poll_seconds,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+            finally:
+                stopping.cancel()
+                for task in running.values():
+                    task.cancel()  # its lease runs out; another pass sends it again
+                await asyncio.gather(*running.values(), return_exceptions=True)
+
+    async def _start_due(
+        self, client: httpx.AsyncClient, running: dict[str, asyncio.Task[None]]
+    ) -> int:
+        """Claim due messages of the channels with nothing in flight, each delivered in a task."""
+        for key in [key for key, task in running.items() if task.done()]:
+            del running[key]
+        free = self.settings.outbox_concurrency - len(running)
+        if free <= 0:
+            return 0
+        busy = frozenset(running)
+        claimed = await asyncio.to_thread(
+            outbox.claim, self.engine, self.worker, self.policy, free, busy
+        )
+        for message in claimed:
+            key = outbox.channel(message.kind, message.webhook_id)
+            running[key] = asyncio.create_task(self._deliver(client, message))
+        return len(claimed)
 
     async def _deliver(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
         permanent = False
+        keeper = asyncio.create_task(self._keep_lease(message))
         try:
-            if message.kind == outbox.MAIL:
-                await self._send_mail(message)
-            elif message.kind == outbox.WEBHOOK:
-                await self._call_webhook(client, message)
-            else:
-                raise webhooks.PermanentFailure(f"unknown kind {message.kind!r}")
+            async with asyncio.timeout(self.settings.outbox_call_seconds):
+                if message.kind == outbox.MAIL:
+                    await self._send_mail(message)
+                elif message.kind == outbox.WEBHOOK:
+                    await self._call_webhook(client, message)
+                else:
+                    raise webhooks.PermanentFailure(f"unknown kind {message.kind!r}")
         except (mailer.PermanentFailure, webhooks.PermanentFailure) as exc:
             error, permanent = str(exc) or type(exc).__name__, True
+        except TimeoutError:
+            error = f"no complete answer within {self.settings.outbox_call_seconds:g} s"
         except Exception as exc:  # any failure of one delivery: retried later
             error = f"{type(exc).__name__}: {exc}".strip()
         else:
+            keeper.cancel()
             await asyncio.to_thread(outbox.mark_sent, self.engine, message)
             self.stats.sent += 1
             log.info("outbox: delivered %s %s", message.kind, message.message_id)
             return
+        finally:
+            keeper.cancel()
         self.stats.attempt_failures += 1
         gave_up = await asyncio.to_thread(
             outbox.mark_failed, self.engine, message, error, self.policy, permanent=permanent
@@ -92,19 +127,35 @@ class Sender:
         if gave_up:
             self.stats.failed += 1
 
+    async def _keep_lease(self, message: outbox.Claimed) -> None:
+        """While a delivery runs, its lease is renewed at a third of its length: a slow call is
+        never taken up by another sender at the same time."""
+        every = max(0.5, self.policy.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(every)
+            await asyncio.to_thread(outbox.renew, self.engine, self.worker, message, self.policy)
+
     async def _send_mail(self, message: outbox.Claimed) -> None:
         if not self.settings.smtp_url:
             raise RuntimeError("SMTP_URL is not set")
         server = mailer.SmtpServer.from_url(self.settings.smtp_url)
         recipients = [address.strip() for address in message.target.split(",")]
         raw = message.payload.encode("utf-8")
-        await mailer.send(server, raw, mailer.sender_address(self.settings), recipients)
+        sender = mailer.sender_address(self.settings)
+        await mailer.send(server, raw, sender, recipients, self.settings.smtp_allow_plain_auth)
 
     async def _call_webhook(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
         secret = await asyncio.to_thread(self._secret, message.webhook_id)
         if secret is None:
             raise webhooks.PermanentFailure("the webhook was removed")
-        await webhooks.deliver(client, message.target, secret, message.message_id, message.payload)
+        await webhooks.deliver(
+            client,
+            message.target,
+            secret,
+            message.message_id,
+            message.payload,
+            self.settings.outbox_response_bytes,
+        )
 
     def _secret(self, webhook_id: int | None) -> str | None:
         if webhook_id is None:

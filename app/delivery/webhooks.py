@@ -119,17 +119,30 @@ def headers(secret: str, message_id: str, body: str, now: float | None = None) -
 
 
 async def deliver(
-    client: httpx.AsyncClient, url: str, secret: str, message_id: str, body: str
+    client: httpx.AsyncClient,
+    url: str,
+    secret: str,
+    message_id: str,
+    body: str,
+    max_answer: int = 65_536,
 ) -> None:
     """POST one event. Returns on 2xx; PermanentFailure on a 4xx other than 408/429; any other
-    answer or a transport error raises for a retry."""
-    response = await client.post(
+    answer or a transport error raises for a retry. Of the answer at most `max_answer` bytes
+    are read, then dropped: a receiver's reply never fills memory. The whole call's deadline is
+    the sender's (OUTBOX_CALL_SECONDS); TIMEOUT_SECONDS bounds each read within it."""
+    async with client.stream(
+        "POST",
         url,
         content=body.encode("utf-8"),
         headers=headers(secret, message_id, body),
         timeout=TIMEOUT_SECONDS,
         follow_redirects=False,
-    )
+    ) as response:
+        read = 0
+        async for chunk in response.aiter_raw():
+            read += len(chunk)
+            if read >= max_answer:
+                break
     if 200 <= response.status_code < 300:
         return
     reason = f"the receiver answered {response.status_code}"

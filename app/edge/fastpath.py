@@ -20,37 +20,24 @@ them. tests/test_fastpath.py checks that their answers equal the full stack's, h
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.deps import MAX_LIST_PARAMS, base_url, feed_context
-from app.api.feeds import answer_headers
-from app.core import conditional
 from app.core.config import Settings
 from app.edge.guard import CORS_EXPOSE, SECURITY_HEADERS
-from app.edge.poll_headers import (
-    ACCEPT_ENCODING,
-    COOKIE,
-    HOST,
-    IF_MODIFIED_SINCE,
-    IF_NONE_MATCH,
-    ORIGIN,
-    Found,
-    read_first,
-)
+from app.edge.poll_headers import PollHeaders, read_first
+from app.feeds.answer import Headers, answer_headers, is_fresh, wants_gzip
 from app.feeds.rendered import RenderedFeed
-from app.feeds.selection import FeedSelection, cutoff_date
+from app.feeds.selection import cutoff_date
 from app.feeds.service import FeedService
+from app.feeds.url import parse_selection
 from app.ical.wording import FeedContext
 
-_ALARM = re.compile(r"[0-9]{1,4}")
 _CORS_AND_SECURITY = (
     (b"access-control-allow-origin", b"*"),
     (b"access-control-expose-headers", ", ".join(CORS_EXPOSE).encode()),
@@ -70,51 +57,6 @@ DAY = 86400
 # How long the front answers a URL from its memo before asking the feed service again (which
 # keeps the service's LRU order and lets an evicted feed go).
 RECHECK_SECONDS = 1.0
-Headers = list[tuple[bytes, bytes]]
-
-
-def parse_selection(path: str, query_string: bytes) -> FeedSelection | None:
-    """The selection a feed URL names, when its parameters are plainly valid; None sends the
-    request on to the routes (which then answer it, errors included).
-
-    Mirrors the routes' parameters: `group` (repeatable, /calendar.ics only), `alarm` (0..1440),
-    `cancelled` (show|hide, not for one meeting); other parameters are ignored, as there."""
-    if path == "/calendar.ics":
-        groups: tuple[str, ...] = ()
-        uid = None
-    elif path.startswith("/groups/") and path.endswith("/calendar.ics"):
-        slug = path[len("/groups/") : -len("/calendar.ics")]
-        if not slug or "/" in slug:
-            return None
-        groups, uid = (slug,), None
-    elif path.startswith("/meetings/") and path.endswith(".ics"):
-        uid = path[len("/meetings/") : -len(".ics")]
-        if not uid or "/" in uid:
-            return None
-        groups = ()
-    else:
-        return None
-    if not query_string:
-        return FeedSelection(groups, uid, None, False)
-    chosen: list[str] = []
-    alarm: int | None = None
-    cancelled: str | None = None
-    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        if name == "group" and path == "/calendar.ics":
-            chosen.append(value)
-        elif name == "alarm":
-            if alarm is not None or not _ALARM.fullmatch(value) or int(value) > 1440:
-                return None
-            alarm = int(value)
-        elif name == "cancelled" and uid is None:
-            if cancelled is not None or value not in ("show", "hide"):
-                return None
-            cancelled = value
-    if chosen:
-        if len(chosen) > MAX_LIST_PARAMS:
-            return None
-        groups = tuple(dict.fromkeys(chosen))
-    return FeedSelection(groups, uid, alarm, cancelled == "hide")
 
 
 class FeedFastPath:
@@ -148,7 +90,7 @@ class FeedFastPath:
             or service is None
             or service.revisions is None
             # CORS then answers with the caller's own origin: left to the full stack.
-            or found[COOKIE] is not None
+            or found.cookie is not None
         ):
             await self.app(scope, receive, send)
             return
@@ -164,7 +106,7 @@ class FeedFastPath:
             # A store fault (or no free connection) is the full stack's to answer, as documented.
             await self.app(scope, receive, send)
             return
-        ctx = self.contexts.get(scope, found[HOST], settings)
+        ctx = self.contexts.get(scope, found.host, settings)
         cutoff = cutoff_date(settings.cancelled_retention_days)
         rendered = service.cached(selection, ctx, cutoff, revision)
         if rendered is None and service.known(selection):
@@ -217,32 +159,24 @@ class DailyCutoff:
 
 
 def poll_answer(
-    rendered: RenderedFeed, method: str, found: Found, max_age: int
+    rendered: RenderedFeed, method: str, found: PollHeaders, max_age: int
 ) -> tuple[int, Headers, bytes]:
-    """What app.api.feeds.feed_answer answers, with what CORSMiddleware and GuardMiddleware add
+    """What app.feeds.answer decides, with what CORSMiddleware and GuardMiddleware add
     (Vary gains Origin on every answer, CORS headers with an Origin, the security headers
     always); each kind of header list built once per rendered feed."""
-    if_none_match = found[IF_NONE_MATCH]
-    accept = found[ACCEPT_ENCODING]
-    gzipped = accept is not None and b"gzip" in accept.lower()
-    if if_none_match is not None:
-        tag = if_none_match.decode("latin-1")
-        fresh = tag == rendered.etag or conditional.not_modified(
-            (rendered.etag, rendered.gzip_etag), rendered.last_modified, tag, None
-        )
-    elif found[IF_MODIFIED_SINCE]:
-        since = found[IF_MODIFIED_SINCE]
-        assert since is not None
-        fresh = conditional.not_modified(
-            (rendered.etag, rendered.gzip_etag),
-            rendered.last_modified,
-            None,
-            since.decode("latin-1"),
-        )
-    else:
-        fresh = False
+    if_none_match, since, accept = (
+        found.if_none_match,
+        found.if_modified_since,
+        found.accept_encoding,
+    )
+    gzipped = wants_gzip(accept.decode("latin-1") if accept is not None else None)
+    fresh = is_fresh(
+        rendered,
+        if_none_match.decode("latin-1") if if_none_match is not None else None,
+        since.decode("latin-1") if since else None,
+    )
     status = 304 if fresh else 200
-    cross_origin = found[ORIGIN] is not None
+    cross_origin = found.origin is not None
     key = ("poll", status, gzipped, cross_origin, max_age)
     headers = rendered.answers.get(key)
     if headers is None:
@@ -268,7 +202,7 @@ class FeedContexts:
         key = (id(settings), scope.get("scheme"), host, tuple(server) if server else None)
         ctx = self._contexts.get(key)
         if ctx is None:
-            ctx = feed_context(settings, base_url(Request(scope), settings))
+            ctx = FeedContext.of(settings, settings.base_url(str(Request(scope).base_url)))
             if len(self._contexts) >= _MAX_CONTEXTS:
                 self._contexts.clear()
             self._contexts[key] = ctx

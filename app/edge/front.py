@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from app.core.config import Settings
 from app.core.revision_watch import UNKNOWN, known_revision
@@ -33,16 +33,16 @@ from app.edge.fastpath import (
     RECHECK_SECONDS,
     DailyCutoff,
     FeedContexts,
-    Headers,
     feed_route,
-    parse_selection,
     poll_answer,
 )
 from app.edge.json_cache import JsonStore
-from app.edge.poll_headers import COOKIE, HOST, Found, read_once
+from app.edge.poll_headers import PollHeaders, read_once
+from app.feeds.answer import Headers
 from app.feeds.rendered import RenderedFeed
 from app.feeds.selection import FeedSelection
 from app.feeds.service import FeedService
+from app.feeds.url import parse_selection
 from app.ical.wording import FeedContext
 
 # The ASGI callables, as Starlette spells them (this layer needs nothing else of it).
@@ -90,14 +90,14 @@ class FeedHits:
         # others: u4ssc_feed_cache_hits adds both.
         self.hits = 0
 
-    def answer(self, scope: Scope, path: str, found: Found) -> Answer | None:
+    def answer(self, scope: Scope, path: str, found: PollHeaders) -> Answer | None:
         method = scope["method"]
         watcher = self.service.revisions
         if (
             (method != "GET" and method != "HEAD")
             or scope.get("root_path")
             # CORS then answers with the caller's own origin: left to the full stack.
-            or found[COOKIE] is not None
+            or found.cookie is not None
         ):
             return None
         # Without a watcher the revision is a query: the stack's layer runs it off the loop.
@@ -109,7 +109,7 @@ class FeedHits:
         server = scope.get("server")
         if server is not None and server.__class__ is not tuple:
             server = tuple(server)
-        key = (path, scope.get("query_string", b""), scope.get("scheme"), found[HOST], server)
+        key = (path, scope.get("query_string", b""), scope.get("scheme"), found.host, server)
         known = self._memo.get(key)
         if (
             known is None
@@ -156,18 +156,29 @@ class FeedHits:
         return fresh
 
 
+class RecordsAnswers(Protocol):
+    """The request metrics (app.edge.observability.Metrics), as the front records into them."""
+
+    def record(self, scope: Scope, route: str, status: int, elapsed: float) -> None: ...
+
+
 class PollFront:
     """Pure ASGI, around the whole stack: cached feed polls and JSON reads answered here."""
 
     def __init__(
-        self, app: ASGIApp, feeds: FeedHits, json: JsonStore, allowed: frozenset[str], metrics: Any
+        self,
+        app: ASGIApp,
+        feeds: FeedHits,
+        json: JsonStore,
+        allowed: frozenset[str],
+        metrics: RecordsAnswers,
     ) -> None:
         self.app = app
         self.feeds = feeds
         self.json = json
-        self.allowed = allowed
-        self.any_host = "*" in allowed
-        self._hosts_allowed: set[bytes] = set()
+        self._authorities = hosts.Allowed(allowed)
+        # (scheme, Host) pairs already seen allowed and canonical: checked once, then a lookup.
+        self._hosts_allowed: set[tuple[str, bytes]] = set()
         self.metrics = metrics
         self.served = 0
 
@@ -196,12 +207,12 @@ class PollFront:
         found = read_once(scope["headers"])
         if found is None:
             return None
-        host = found[HOST]
-        if host is not None and not self.any_host and host not in self._hosts_allowed:
-            if not hosts.allows(self.allowed, host):
-                return None  # the Host guard's to refuse
+        host = found.host
+        if host is not None and (scope["scheme"], host) not in self._hosts_allowed:
+            if self._authorities.canonical(host, scope) != host:
+                return None  # the Host guard's to refuse, or to write in its canonical spelling
             if len(self._hosts_allowed) < _MAX_HOSTS:
-                self._hosts_allowed.add(host)
+                self._hosts_allowed.add((scope["scheme"], host))
         if path.endswith(".ics"):
             return self.feeds.answer(scope, path, found)
         return self.json.answer(scope, path, found, self.feeds.service.revisions)

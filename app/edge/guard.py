@@ -7,16 +7,9 @@ import logging
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.core.config import Settings
 
 log = logging.getLogger("u4ssc.middleware")
 
@@ -183,7 +176,7 @@ class GuardMiddleware:
         return send_with_headers
 
 
-def _storage_detail(exc: DBAPIError) -> str | None:
+def storage_detail(exc: DBAPIError) -> str | None:
     """What to tell a client when the store refuses a statement for a reason of its own."""
     text = str(exc.orig).lower()
     if "readonly database" in text or "read-only" in text or "read only" in text:
@@ -198,48 +191,3 @@ def _storage_detail(exc: DBAPIError) -> str | None:
     if isinstance(exc, OperationalError):
         return "the database cannot be reached at the moment; try again later."
     return None
-
-
-def install(app: FastAPI, settings: Settings) -> None:
-    """Wire the guards into `app`: the middleware and the one place storage faults become 503."""
-
-    async def storage_fault(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, DBAPIError)
-        detail = _storage_detail(exc)
-        if detail is None:
-            raise exc
-        log.warning("storage fault on %s %s: %s", request.method, request.url.path, exc.orig)
-        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "30"})
-
-    async def unreadable_body(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        # FastAPI answers a JSON body it cannot even decode (not UTF-8) with a bare 400; to a
-        # client that is a malformed body like any other, so it gets the same 422.
-        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-            detail = [{"loc": ["body"], "msg": UNREADABLE_BODY, "type": "json_invalid"}]
-            return JSONResponse({"detail": detail}, status_code=422)
-        return await http_exception_handler(request, exc)
-
-    async def pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("no database connection for %s %s: %s", request.method, request.url, exc)
-        detail = "the service is busy: no database connection came free in time; try again"
-        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
-
-    async def internal_error(_: Request, exc: Exception) -> Response:
-        # Answered by Starlette's outermost layer, outside GuardMiddleware: the security
-        # headers are added here. The traceback goes to the log (uvicorn), not to the client.
-        headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
-        return PlainTextResponse("Internal Server Error", status_code=500, headers=headers)
-
-    app.add_exception_handler(Exception, internal_error)
-    app.add_exception_handler(PoolTimeout, pool_exhausted)
-    app.add_exception_handler(StarletteHTTPException, unreadable_body)
-    app.add_exception_handler(OperationalError, storage_fault)
-    # PostgreSQL reports a read-only transaction (a hot standby) as an InternalError.
-    app.add_exception_handler(InternalError, storage_fault)
-    app.add_middleware(
-        GuardMiddleware,
-        max_body_bytes=settings.max_body_bytes,
-        csp=content_security_policy(settings.public_base_url),
-        body_timeout=settings.read_timeout_seconds,
-    )

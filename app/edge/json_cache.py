@@ -20,8 +20,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.revision_watch import UNKNOWN, known_revision
-from app.edge.poll_headers import AUTHORIZATION, COOKIE, HOST, IF_NONE_MATCH, ORIGIN, Found
+from app.core import conditional
+from app.core.revision_watch import UNKNOWN, Revisions, known_revision
+from app.edge.poll_headers import PollHeaders
 
 PREFIXES = ("/api/groups", "/api/meetings")
 _SKIP = {b"authorization", b"cookie"}
@@ -43,9 +44,11 @@ def _cacheable(path: str) -> bool:
 
 
 def _matches(if_none_match: bytes, etag: bytes) -> bool:
-    """Weak comparison (RFC 9110 13.1.2), as the feeds do."""
-    tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
-    return b"*" in tags or etag in tags
+    """Weak comparison (RFC 9110 13.1.2), by the one reader of tag lists the feeds use too."""
+    if if_none_match == etag:
+        return True  # the common poll, without parsing a list
+    tags = conditional.etag_list(if_none_match.decode("latin-1"))
+    return "*" in tags or etag.decode("latin-1") in tags
 
 
 def _answer(etag: bytes, headers: list[tuple[bytes, bytes]], body: bytes, route: str) -> Any:
@@ -80,27 +83,27 @@ class JsonStore:
         return cached
 
     def answer(
-        self, scope: Scope, path: str, found: Found, watcher: Any
+        self, scope: Scope, path: str, found: PollHeaders, watcher: Revisions | None
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes, str] | None:
         """The front's hit: status, headers, body and route of a kept answer to this GET, or
         None (not kept, credentials, revision unknown) for the stack to answer."""
         if (
             scope["method"] != "GET"
-            or found[AUTHORIZATION] is not None
-            or found[COOKIE] is not None
+            or found.authorization is not None
+            or found.cookie is not None
             or not _cacheable(path)
         ):
             return None
         revision = known_revision(watcher)
         if revision is None:
             return None
-        host = found[HOST]
-        origin = found[ORIGIN] is not None
+        host = found.host
+        origin = found.origin is not None
         key = (path, scope.get("query_string", b""), scope.get("scheme"), host or b"", origin)
         cached = self.get(key, revision)
         if cached is None:
             return None
-        if_none_match = found[IF_NONE_MATCH]
+        if_none_match = found.if_none_match
         if if_none_match is not None and _matches(if_none_match, cached.etag):
             return 304, cached.not_modified, b"", cached.route
         return 200, cached.full, cached.body, cached.route

@@ -179,10 +179,9 @@ def _log_line(scope: Scope, method: str, status: int, elapsed: float) -> str:
     return json.dumps(line, ensure_ascii=False)
 
 
-def install(app: FastAPI, log_format: str) -> None:
-    """Metrics on app.state.metrics and, added last, the outermost middleware: it sees every
-    answer, the guards' refusals included."""
+def install_metrics(app: FastAPI, log_format: str) -> Metrics:
+    """The metrics, on app.state.metrics; ObservabilityMiddleware records into them."""
     metrics = Metrics(lambda: app.state.feeds)
     metrics.access_log = configure_json_logs() if log_format == "json" else None
     app.state.metrics = metrics
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics, routes=app.router.routes)
+    return metrics

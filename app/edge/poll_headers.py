@@ -4,39 +4,45 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-HOST, IF_NONE_MATCH, IF_MODIFIED_SINCE, ACCEPT_ENCODING, ORIGIN, COOKIE, AUTHORIZATION = range(7)
-_SLOTS = {
-    b"host": HOST,
-    b"if-none-match": IF_NONE_MATCH,
-    b"if-modified-since": IF_MODIFIED_SINCE,
-    b"accept-encoding": ACCEPT_ENCODING,
-    b"origin": ORIGIN,
-    b"cookie": COOKIE,
-    b"authorization": AUTHORIZATION,
-}
-
-Found = list[bytes | None]
+from typing import NamedTuple
 
 
-def read_once(headers: Iterable[tuple[bytes, bytes]]) -> Found | None:
-    """Each of those headers' value (None when absent), or None when any of them comes twice:
-    the front leaves such a request to the full stack, whose layers each settle it their way."""
-    found: Found = [None] * 7
+class PollHeaders(NamedTuple):
+    """Each header's raw value, None when absent."""
+
+    host: bytes | None = None
+    if_none_match: bytes | None = None
+    if_modified_since: bytes | None = None
+    accept_encoding: bytes | None = None
+    origin: bytes | None = None
+    cookie: bytes | None = None
+    authorization: bytes | None = None
+
+
+_SLOTS = {name.replace("_", "-").encode(): index for index, name in enumerate(PollHeaders._fields)}
+_EMPTY = PollHeaders()
+
+
+def read_once(headers: Iterable[tuple[bytes, bytes]]) -> PollHeaders | None:
+    """Each of those headers' value, or None when any of them comes twice: the front leaves
+    such a request to the full stack, whose layers each settle it their way."""
+    found: list[bytes | None] | None = None
     for name, value in headers:
         slot = _SLOTS.get(name)
         if slot is not None:
-            if found[slot] is not None:
+            if found is None:
+                found = [None] * len(_SLOTS)
+            elif found[slot] is not None:
                 return None
             found[slot] = value
-    return found
+    return _EMPTY if found is None else PollHeaders(*found)
 
 
-def read_first(headers: Iterable[tuple[bytes, bytes]]) -> Found:
-    """Each of those headers' first value (None when absent)."""
-    found: Found = [None] * 7
+def read_first(headers: Iterable[tuple[bytes, bytes]]) -> PollHeaders:
+    """Each of those headers' first value."""
+    found: list[bytes | None] = [None] * len(_SLOTS)
     for name, value in headers:
         slot = _SLOTS.get(name)
         if slot is not None and found[slot] is None:
             found[slot] = value
-    return found
+    return PollHeaders(*found)

@@ -64,7 +64,9 @@ class EventStore:
     """Reads stored texts on the caller's session; writes them back at once on a connection of
     its own (its own small pool: a request never waits on the service's pool for it)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keep: bool = True) -> None:
+        # False: the contexts are not a fixed set (Settings.keeps_rendered_texts); keep nothing.
+        self.keep = keep
         database = engine.url.database
         in_memory = engine.dialect.name == "sqlite" and (
             not database or database == ":memory:" or "mode=memory" in str(engine.url)
@@ -87,7 +89,7 @@ class EventStore:
     ) -> list[tuple[int, Stamp, bytes]]:
         """Stored texts (meeting id, stamp, bytes) of the wanted meetings whose stored stamp is
         the one wanted. Many are read in one pass over the context's rows, a few by id."""
-        if alarm not in STORED_ALARMS or not wanted:
+        if alarm not in STORED_ALARMS or not wanted or not self.keep:
             return []
         context = context_key(ctx, alarm)
         columns = (_TABLE.c.meeting_id, _TABLE.c.stamp, _TABLE.c.body)
@@ -121,6 +123,8 @@ class EventStore:
         answered: the next writer then never finds this one's transaction in its way. Skipped
         inside a write session, whose own lock the write would wait for."""
         if alarm not in STORED_ALARMS or session.info.get("writes") or not rendered:
+            return
+        if not self.keep:
             return
         context = context_key(ctx, alarm)
         items = [(m, context, stamp_text(s), text.decode("utf-8")) for m, s, text in rendered]

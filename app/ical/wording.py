@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from app.core.config import Settings
 from app.models import Meeting, MeetingStatus
 from app.readmodel.groups import GroupInfo
 from app.timezone import zones
@@ -19,6 +20,17 @@ class FeedContext:
     uid_domain: str
     organizer_email: str
     refresh: dt.timedelta
+
+    @classmethod
+    def of(cls, settings: Settings, base_url: str) -> FeedContext:
+        """The one way a context is made (routes, fast path, messages): the same event text
+        wherever an event is rendered for this base URL."""
+        return cls(
+            base_url=base_url,
+            uid_domain=settings.uid_domain,
+            organizer_email=settings.organizer_email,
+            refresh=settings.refresh_interval,
+        )
 
 
 _MONTHS = (

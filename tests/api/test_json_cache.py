@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from app.edge.front import PollFront
 from tests.conftest import AUTH
 from tests.utils.eventually import revision_known
+from tests.utils.stack import layer
 
 READS = (
     "/api/meetings",
@@ -79,9 +80,7 @@ def test_the_single_meeting_tag_is_the_one_writes_check(client: TestClient) -> N
 
 def _front(app: FastAPI) -> PollFront:
     revision_known(app)  # the front answers nothing before the watcher knows the revision
-    layer = app.middleware_stack
-    assert isinstance(layer, PollFront)
-    return layer
+    return layer(app, PollFront)
 
 
 @pytest.mark.parametrize("origin", [None, "https://elsewhere.example"])

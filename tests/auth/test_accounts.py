@@ -7,12 +7,14 @@ import getpass
 import io
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session, select
 
 from app.auth import accounts
+from app.auth.throttle import Busy, PasswordChecks, SignInThrottle, Throttled
 from app.cli import main
 from app.core.config import get_settings
 from app.core.db import make_engine
@@ -151,31 +153,58 @@ class Clock:
         return self.now
 
 
-def test_throttle_closes_the_guessing_address_never_the_right_one_elsewhere() -> None:
+def test_throttle_counts_an_attempt_before_its_check_and_slows_a_guessed_account() -> None:
     clock = Clock()
-    throttle = accounts.SignInThrottle(per_address=10, per_account=5, window=300, clock=clock)
-    for _ in range(5):
-        throttle.check("maria", "203.0.113.9")
-        throttle.failed("maria", "203.0.113.9")
-        clock.now += 1
-    # The account is closed to the address that guessed, and open to any other.
-    with pytest.raises(accounts.Throttled) as refused:
-        throttle.check("maria", "203.0.113.9")
-    assert 1 <= refused.value.retry_after <= 300
-    throttle.check("maria", "198.51.100.20")
-    # Many addresses guessing the same account: each is closed once it has guessed, a new one
-    # still gets its try.
+    throttle = SignInThrottle(per_address=10, per_account=5, window=300, clock=clock)
+    throttle.begin("maria", "198.51.100.20")
+    throttle.succeeded("maria", "198.51.100.20")  # her own address from now on
+    # Five addresses guess once each: the account is slowed for every address but hers.
     for n in range(5):
-        throttle.failed("maria", f"192.0.2.{n}")
-        with pytest.raises(accounts.Throttled):
-            throttle.check("maria", f"192.0.2.{n}")
-    throttle.check("maria", "198.51.100.20")
-    # One address guessing many accounts is closed for all of them.
+        throttle.begin("maria", f"192.0.2.{n}")
+        clock.now += 1
+    with pytest.raises(Throttled) as refused:
+        throttle.begin("maria", "203.0.113.99")
+    assert 1 <= refused.value.retry_after <= 300
+    throttle.begin("maria", "198.51.100.20")
+    throttle.succeeded("maria", "198.51.100.20")
+    # One address trying many accounts is closed for all of them, counted as it starts.
     for n in range(10):
-        throttle.failed(f"user{n}", "203.0.113.50")
-    with pytest.raises(accounts.Throttled):
-        throttle.check("someone-else", "203.0.113.50")
+        throttle.begin(f"user{n}", "203.0.113.50")
+    with pytest.raises(Throttled):
+        throttle.begin("someone-else", "203.0.113.50")
+    # An attempt the server was too busy to check does not count.
+    throttle.begin("ana", "192.0.2.200")
+    throttle.abandoned("ana", "192.0.2.200")
     # The window passes: everyone may try again.
     clock.now += 301
-    throttle.check("maria", "203.0.113.9")
-    throttle.check("someone-else", "203.0.113.50")
+    throttle.begin("maria", "203.0.113.99")
+    throttle.begin("someone-else", "203.0.113.50")
+
+
+def test_at_most_the_configured_password_checks_run_at_once() -> None:
+    checks = PasswordChecks(concurrent=2, wait=0.2)
+    inside = threading.Semaphore(0)
+    release = threading.Event()
+    outcomes: list[str] = []
+
+    def slow() -> bool:
+        inside.release()
+        release.wait(5)
+        return True
+
+    def attempt() -> None:
+        try:
+            checks.run(slow)
+            outcomes.append("checked")
+        except Busy as exc:
+            outcomes.append(f"busy {exc.retry_after}")
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    assert inside.acquire(timeout=5) and inside.acquire(timeout=5)
+    attempt()  # a third, while two run: refused after the wait
+    release.set()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert sorted(outcomes) == ["busy 1", "checked", "checked"]

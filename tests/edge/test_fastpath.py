@@ -16,9 +16,8 @@ from sqlmodel import Session, select
 
 from app import crud
 from app.core.config import Settings
-from app.edge.fastpath import FeedFastPath, parse_selection
+from app.edge.fastpath import FeedFastPath
 from app.edge.front import PollFront
-from app.feeds.selection import FeedSelection
 from app.feeds.service import FeedService
 from app.main import CalendarApp, create_app
 from app.models import Meeting, MeetingCreate, MeetingUpdate
@@ -192,31 +191,6 @@ def test_bad_requests_get_the_routes_errors(
     reference = routes_only.get(url)
     assert response.status_code == reference.status_code
     assert response.json() == reference.json()
-
-
-def test_parse_selection_mirrors_the_routes() -> None:
-    assert parse_selection("/calendar.ics", b"") == FeedSelection()
-    assert parse_selection("/calendar.ics", b"group=a&group=b&group=a&x=1") == FeedSelection(
-        ("a", "b")
-    )
-    assert parse_selection("/groups/a/calendar.ics", b"alarm=15&cancelled=hide&group=z") == (
-        FeedSelection(("a",), None, 15, True)
-    )
-    assert parse_selection("/meetings/m-1.ics", b"alarm=0&cancelled=hide") == FeedSelection(
-        (), "m-1", 0, False
-    )
-    for path, query in [
-        ("/calendar.ics", b"alarm=1441"),
-        ("/calendar.ics", b"alarm=%2B5"),
-        ("/calendar.ics", b"alarm=5&alarm=6"),
-        ("/calendar.ics", b"cancelled=HIDE"),
-        ("/calendar.ics", b"&".join([b"group=g"] * 51)),
-        ("/groups//calendar.ics", b""),
-        ("/groups/a/b/calendar.ics", b""),
-        ("/meetings/.ics", b""),
-        ("/other.ics", b""),
-    ]:
-        assert parse_selection(path, query) is None, (path, query)
 
 
 def test_a_write_changes_the_next_answer(client: TestClient, engine: Engine, app: FastAPI) -> None:

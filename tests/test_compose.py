@@ -1,0 +1,59 @@
+"""compose.yaml: each profile starts exactly one store, the proxy fronts whichever runs and is
+the one address whose forwarded headers are trusted, and PostgreSQL has no default password."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+COMPOSE = yaml.safe_load((Path(__file__).resolve().parents[1] / "compose.yaml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+
+
+def _started(*profiles: str) -> set[str]:
+    return {
+        name
+        for name, service in SERVICES.items()
+        if not service.get("profiles") or set(service["profiles"]) & set(profiles)
+    }
+
+
+def _stores(started: set[str]) -> set[str]:
+    kinds = set()
+    for name in started:
+        url = SERVICES[name].get("environment", {}).get("DATABASE_URL", "")
+        if name == "calendar":
+            kinds.add("sqlite")
+        elif url.startswith("postgresql"):
+            kinds.add("postgres")
+    return kinds
+
+
+def test_each_profile_starts_exactly_one_store() -> None:
+    assert _stores(_started("sqlite")) == {"sqlite"}
+    assert _stores(_started("postgres")) == {"postgres"}
+    assert _stores(_started("sqlite", "proxy")) == {"sqlite"}
+    assert _stores(_started("postgres", "proxy")) == {"postgres"}
+    assert _started() == set()  # nothing without a profile: no store started by surprise
+
+
+def test_the_proxy_fronts_whichever_store_runs_and_alone_is_trusted() -> None:
+    config = COMPOSE["configs"]["nginx-calendar"]["content"]
+    upstream = re.search(r"http://(\w+):8000", config)
+    assert upstream is not None
+    for name in ("calendar", "replica-1", "replica-2"):
+        aliases = SERVICES[name]["networks"]["calendar"]["aliases"]
+        assert upstream.group(1) in aliases, name
+    proxy_address = SERVICES["proxy"]["networks"]["calendar"]["ipv4_address"]
+    trusted = SERVICES["calendar"]["environment"]["FORWARDED_ALLOW_IPS"]
+    assert trusted == f"${{FORWARDED_ALLOW_IPS:-{proxy_address}}}"
+    assert "X-Forwarded-For $$remote_addr" in config  # replaced, never appended
+
+
+def test_postgresql_has_no_default_password() -> None:
+    text = (Path(__file__).resolve().parents[1] / "compose.yaml").read_text()
+    assert "change-this-password" not in text
+    assert SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:-}"
