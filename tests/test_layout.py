@@ -186,6 +186,35 @@ def test_the_tests_are_laid_out_like_app() -> None:
     assert not empty, f"tests/<package>/ without a test module: {empty}"
 
 
+# Where a write's side effects are hooked onto every session: the one list in crud/common.py
+# (revision marks, the write effects), and the watcher's wake-up after a commit.
+SESSION_HOOKS = {APP / "crud" / "common.py", APP / "core" / "revision_watch.py"}
+
+
+def _session_hooks(path: Path) -> bool:
+    """Whether `path` hooks a function onto every Session (event.listen(s_for)(Session...))."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"listen", "listens_for"}
+            and node.args
+            and isinstance(node.args[0], ast.Name)
+            and "Session" in node.args[0].id
+        ):
+            return True
+    return False
+
+
+def test_a_writes_side_effects_are_hooked_in_one_place() -> None:
+    hooked = {path for path in ALL_MODULES if _session_hooks(path)}
+    assert hooked <= SESSION_HOOKS, f"session hooks outside crud/common.py: {hooked}"
+    from app.crud.common import WRITE_EFFECTS
+    from app.delivery import notify
+
+    assert [f.__module__ for f in WRITE_EFFECTS] == [notify.__name__]
+
+
 def test_the_checks_catch_what_they_forbid(tmp_path: Path) -> None:
     # The checks must see both spellings of a private import, or they pass by seeing nothing.
     probe = tmp_path / "probe.py"

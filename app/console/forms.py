@@ -190,13 +190,7 @@ def create_meeting(
     return Outcome(key=meeting.uid)
 
 
-def _saved(
-    session: Session,
-    form: Form,
-    key: str,
-    save: Callable[[], None],
-    current: Callable[[], tuple[int, dict[str, Any]]],
-) -> Outcome:
+def _saved(session: Session, form: Form, key: str, save: Callable[[], None]) -> Outcome:
     """Run `save`; a form error, a wrong value or a conflict becomes what the page shows."""
     try:
         save()
@@ -205,9 +199,9 @@ def _saved(
     except crud.Invalid as exc:
         session.rollback()
         return Outcome(errors={exc.field: exc.message})
-    except crud.PreconditionFailed:
+    except crud.PreconditionFailed as exc:
         session.rollback()
-        return _conflict(form, *current())
+        return _conflict(form, exc.version, exc.snapshot)
     return Outcome(key=key)
 
 
@@ -224,27 +218,15 @@ def update_meeting(
     session: Session, uid: str, form: Form, actor: str, settings: Settings, base_url: str
 ) -> Outcome:
     """Save the whole form over the meeting, unless it changed since `form["version"]`."""
-    meeting = crud.get_meeting(session, uid)
     refused = _notifying(session, settings, base_url, wants_announcement(form))
     if refused:
         return refused
-    version = form_version(form)
 
     def save() -> None:
         patch = MeetingUpdate.model_validate(_sent(form, _meeting_values(form)))
-        crud.update_meeting(session, uid, patch, actor, crud.meeting_etag(meeting, version))
+        crud.update_meeting(session, uid, patch, actor, form_version(form))
 
-    return _saved(session, form, uid, save, _meeting_now(session, uid))
-
-
-def _meeting_now(session: Session, uid: str) -> Callable[[], tuple[int, dict[str, Any]]]:
-    """The meeting's version and snapshot as stored now, for a conflict page."""
-
-    def current() -> tuple[int, dict[str, Any]]:
-        now = crud.get_meeting(session, uid)
-        return now.version, crud.meeting_snapshot(session, now)
-
-    return current
+    return _saved(session, form, uid, save)
 
 
 def form_version(form: Form) -> int:
@@ -258,15 +240,14 @@ def form_version(form: Form) -> int:
 def cancel_meeting(
     session: Session, uid: str, form: Form, actor: str, settings: Settings, base_url: str
 ) -> Outcome:
-    meeting = crud.get_meeting(session, uid)
     refused = _notifying(session, settings, base_url, wants_announcement(form))
     if refused:
         return refused
 
     def save() -> None:
-        crud.cancel_meeting(session, uid, actor, crud.meeting_etag(meeting, form_version(form)))
+        crud.cancel_meeting(session, uid, actor, form_version(form))
 
-    return _saved(session, form, uid, save, _meeting_now(session, uid))
+    return _saved(session, form, uid, save)
 
 
 # --- groups ------------------------------------------------------------------------------------
@@ -316,15 +297,10 @@ def _group_values(form: Form) -> dict[str, Any]:
 def update_group(
     session: Session, slug: str, form: Form, actor: str, settings: Settings, base_url: str
 ) -> Outcome:
-    group = crud.get_group(session, slug)
     _notifying(session, settings, base_url)  # webhooks hear of it; never refuses
 
     def save() -> None:
         patch = GroupUpdate.model_validate(_group_values(form))
-        crud.update_group(session, slug, patch, actor, crud.group_etag(group, form_version(form)))
+        crud.update_group(session, slug, patch, actor, form_version(form))
 
-    def current() -> tuple[int, dict[str, Any]]:
-        now = crud.get_group(session, slug)
-        return now.version, crud.group_snapshot(session, now)
-
-    return _saved(session, form, slug, save, current)
+    return _saved(session, form, slug, save)

@@ -7,12 +7,14 @@ live in `common` (errors, clock, If-Match, audit), `groups` and `meetings`; call
 
 from app.crud.common import (
     Conflict,
+    Expected,
     Invalid,
     NotFound,
     PreconditionFailed,
-    check_if_match,
+    check_expected,
     list_changes,
     now,
+    on_write,
 )
 from app.crud.groups import (
     create_group,
@@ -42,13 +44,14 @@ from app.crud.meetings import (
 __all__ = [
     "MEETING_ORDER",
     "Conflict",
+    "Expected",
     "Invalid",
     "MeetingQuery",
     "NotFound",
     "PreconditionFailed",
     "cancel_meeting",
     "change_meeting",
-    "check_if_match",
+    "check_expected",
     "create_group",
     "create_meeting",
     "get_group",
@@ -64,6 +67,7 @@ __all__ = [
     "meeting_snapshot",
     "new_uid",
     "now",
+    "on_write",
     "purge_meeting",
     "update_group",
     "update_meeting",

@@ -4,6 +4,7 @@ If-Match, the audit record, and finishing a write (revision bumped, committed)."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
@@ -40,7 +41,13 @@ class Conflict(ValueError):
 
 
 class PreconditionFailed(ValueError):
-    pass
+    """The row changed since the writer read it; carries the row as it is now (its version and
+    audit snapshot), so a conflict page needs no second read."""
+
+    def __init__(self, message: str, version: int = 0, snapshot: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.version = version
+        self.snapshot = snapshot or {}
 
 
 def now() -> dt.datetime:
@@ -55,15 +62,52 @@ def later_than(previous: dt.datetime) -> dt.datetime:
     return max(now(), previous.replace(microsecond=0) + dt.timedelta(seconds=1))
 
 
-def check_if_match(if_match: str | None, etag: str) -> None:
-    if if_match is None:
+# What a writer read before writing: an If-Match header (the API), the version a console form
+# was opened at, or nothing (write whatever is there).
+Expected = str | int | None
+
+
+def check_expected(expected: Expected, etag: str, version: int, snapshot: dict[str, Any]) -> None:
+    """Refuse the write when the row is no longer what the writer read."""
+    if expected is None:
         return
-    candidates = etag_list(if_match)
-    if "*" not in candidates and etag not in candidates:
-        raise PreconditionFailed(
-            f"If-Match {if_match} does not match the current ETag {etag}: "
+    if isinstance(expected, int):
+        if expected == version:
+            return
+        message = (
+            f"it was saved by someone else since you opened it (version {expected}, now {version})"
+        )
+    else:
+        candidates = etag_list(expected)
+        if "*" in candidates or etag in candidates:
+            return
+        message = (
+            f"If-Match {expected} does not match the current ETag {etag}: "
             "someone changed it since you read it; read it again"
         )
+    raise PreconditionFailed(message, version, snapshot)
+
+
+# --- what every write does besides its own rows ----------------------------------------------
+# All in the write's transaction, whichever way the write came (API, console, command line,
+# seed), in this order:
+# 1. each meeting written carries the transaction's revision (`_mark_meeting_writes`, before
+#    every flush): feeds re-read only the meetings marked since their last render;
+# 2. the write's audit records are kept (`record`) and the data revision rises (`finish`);
+# 3. `finish` hands the audit records to each WRITE_EFFECTS function: app.delivery.notify
+#    registers the one that turns them into outbox rows (webhook calls, announcements);
+# 4. after the commit, the revision watcher wakes (app.core.revision_watch, on after_commit)
+#    and the next poll renders again.
+
+WriteEffect = Callable[[Session, list[Change]], None]
+WRITE_EFFECTS: list[WriteEffect] = []
+_RECORDED = "u4ssc.crud.recorded"
+
+
+def on_write(effect: WriteEffect) -> WriteEffect:
+    """Register `effect` to run in every write's transaction, after its rows are flushed."""
+    WRITE_EFFECTS.append(effect)
+    return effect
 
 
 @event.listens_for(OrmSession, "before_flush")
@@ -82,13 +126,6 @@ def _mark_meeting_writes(session: Session, _context: object, _instances: object)
             meeting.revision = revision
 
 
-def finish(session: Session, commit: bool) -> None:
-    bump_revision(session)
-    session.flush()
-    if commit:
-        session.commit()
-
-
 def record(
     session: Session,
     actor: str,
@@ -98,11 +135,24 @@ def record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    session.add(
-        Change(
-            at=now(), actor=actor, action=action, entity=entity, key=key, before=before, after=after
-        )
+    """The audit trail's line for a write; `finish` hands it to the write effects."""
+    change = Change(
+        at=now(), actor=actor, action=action, entity=entity, key=key, before=before, after=after
     )
+    session.add(change)
+    session.info.setdefault(_RECORDED, []).append(change)
+
+
+def finish(session: Session, commit: bool) -> None:
+    """End a write: raise the revision, flush, run the write effects, commit (unless the caller
+    commits several writes at once, as the seed does)."""
+    recorded: list[Change] = session.info.pop(_RECORDED, [])
+    bump_revision(session)
+    session.flush()
+    for effect in WRITE_EFFECTS:
+        effect(session, recorded)
+    if commit:
+        session.commit()
 
 
 def list_changes(session: Session, limit: int = 100, offset: int = 0) -> tuple[list[Change], int]:

@@ -10,9 +10,10 @@ from sqlmodel import Session, col, delete, select
 
 from app.crud.common import (
     Conflict,
+    Expected,
     Invalid,
     NotFound,
-    check_if_match,
+    check_expected,
     findable,
     finish,
     later_than,
@@ -155,7 +156,7 @@ def update_group(
     slug: str,
     patch: GroupUpdate,
     actor: str,
-    if_match: str | None = None,
+    expected: Expected = None,
     *,
     commit: bool = True,
 ) -> Group:
@@ -163,8 +164,8 @@ def update_group(
     group = session.exec(select(Group).where(Group.slug == slug).with_for_update()).first()
     if group is None:
         raise NotFound(f"no group {slug!r}")
-    check_if_match(if_match, group_etag(group))
     before = group_snapshot(session, group)
+    check_expected(expected, group_etag(group), group.version, before)
     changes = patch.model_dump(exclude_unset=True)
     for listed in ("leaders", "notes", "publications"):
         # null empties a list; as stored (and compared) that is [].
@@ -203,6 +204,5 @@ def touch_meetings_of(session: Session, group: Group) -> None:
         session.add(meeting)
 
 
-def group_etag(group: Group, version: int | None = None) -> str:
-    """The ETag of `group`, or of it as it was at `version` (a console form's version)."""
-    return f'"g{group.id}-{group.version if version is None else version}"'
+def group_etag(group: Group) -> str:
+    return f'"g{group.id}-{group.version}"'

@@ -15,9 +15,10 @@ from app.core import validation
 from app.core.db import lock_revision
 from app.crud.common import (
     Conflict,
+    Expected,
     Invalid,
     NotFound,
-    check_if_match,
+    check_expected,
     findable,
     finish,
     later_than,
@@ -46,9 +47,8 @@ def get_meeting(session: Session, uid: str) -> Meeting:
     return meeting
 
 
-def meeting_etag(meeting: Meeting, version: int | None = None) -> str:
-    """The ETag of `meeting`, or of it as it was at `version` (a console form's version)."""
-    return f'"m{meeting.id}-{meeting.version if version is None else version}"'
+def meeting_etag(meeting: Meeting) -> str:
+    return f'"m{meeting.id}-{meeting.version}"'
 
 
 def meeting_snapshot(session: Session, meeting: Meeting) -> dict[str, Any]:
@@ -126,11 +126,9 @@ def create_meeting(
     return meeting
 
 
-def merged(session: Session, meeting: Meeting, changes: dict[str, Any]) -> MeetingFields:
-    """The meeting as it would be after `changes`, checked as a whole."""
-    current = meeting_snapshot(session, meeting)
-    current.pop("uid")
-    current.pop("sequence")
+def merged(before: dict[str, Any], changes: dict[str, Any]) -> MeetingFields:
+    """The meeting as it would be after `changes` (over its snapshot), checked as a whole."""
+    current = {k: v for k, v in before.items() if k not in ("uid", "sequence")}
     current.update(changes)
     try:
         return MeetingFields.model_validate(current)
@@ -147,21 +145,23 @@ def merged(session: Session, meeting: Meeting, changes: dict[str, Any]) -> Meeti
         raise
 
 
-def _locked(session: Session, uid: str, if_match: str | None) -> Meeting:
-    """The meeting, locked for the write, if `if_match` (when given) matches its ETag."""
+def _locked(session: Session, uid: str, expected: Expected) -> tuple[Meeting, dict[str, Any]]:
+    """The meeting, locked for the write, and its snapshot: the write's one read. Refused when
+    it is no longer what the writer read (`expected`)."""
     findable(uid, "meeting")
     lock_revision(session)  # before the meeting's row: see app.core.db.lock_revision
     meeting = session.exec(select(Meeting).where(Meeting.uid == uid).with_for_update()).first()
     if meeting is None:
         raise NotFound(f"no meeting {uid!r}")
-    check_if_match(if_match, meeting_etag(meeting))
-    return meeting
+    before = meeting_snapshot(session, meeting)
+    check_expected(expected, meeting_etag(meeting), meeting.version, before)
+    return meeting, before
 
 
 def update_meeting(
-    session: Session, uid: str, patch: MeetingUpdate, actor: str, if_match: str | None = None
+    session: Session, uid: str, patch: MeetingUpdate, actor: str, expected: Expected = None
 ) -> Meeting:
-    meeting = _locked(session, uid, if_match)
+    meeting, before = _locked(session, uid, expected)
     changes = patch.model_dump(exclude_unset=True)
     for required in ("group", "date", "timezone", "status"):
         if required in changes and changes[required] is None:
@@ -171,7 +171,8 @@ def update_meeting(
             changes[key] = changes[key].strftime("%H:%M")
     if "date" in changes:
         changes["date"] = changes["date"].isoformat()
-    return change_meeting(session, meeting, merged(session, meeting, changes), actor, "update")
+    fields = merged(before, changes)
+    return change_meeting(session, meeting, fields, actor, "update", before=before)
 
 
 def change_meeting(
@@ -181,9 +182,12 @@ def change_meeting(
     actor: str,
     action: str,
     *,
+    before: dict[str, Any] | None = None,
     commit: bool = True,
 ) -> Meeting:
-    before = meeting_snapshot(session, meeting)
+    """Write `fields` over `meeting` (`before` is its snapshot, when the caller has it)."""
+    if before is None:
+        before = meeting_snapshot(session, meeting)
     group = group_for_meeting(session, fields.group)
     assert group.id is not None
     meeting.group_id = group.id
@@ -204,14 +208,14 @@ def change_meeting(
 
 
 def cancel_meeting(
-    session: Session, uid: str, actor: str, if_match: str | None = None, *, commit: bool = True
+    session: Session, uid: str, actor: str, expected: Expected = None, *, commit: bool = True
 ) -> Meeting:
     """Cancel: the meeting stays, as cancelled; cancelling a cancelled meeting changes nothing."""
-    meeting = _locked(session, uid, if_match)
+    meeting, before = _locked(session, uid, expected)
     if meeting.status == MeetingStatus.cancelled:
         return meeting
-    fields = merged(session, meeting, {"status": MeetingStatus.cancelled})
-    return change_meeting(session, meeting, fields, actor, "cancel", commit=commit)
+    fields = merged(before, {"status": MeetingStatus.cancelled})
+    return change_meeting(session, meeting, fields, actor, "cancel", before=before, commit=commit)
 
 
 def purge_meeting(session: Session, uid: str, actor: str) -> None:

@@ -1,10 +1,10 @@
-"""Turning the changes of a transaction into outbox messages, written just before it commits.
+"""Turning a write's audit records into outbox messages, in the write's transaction.
 
 A write that should reach people is done in a session given a context with `attach` (the API's
-write routes and the command line do). The audit records (`Change`) flushed in that session
-are collected; right before the commit, each becomes webhook calls and, when the write asked
-for an announcement, a mail, all added to the same transaction. A rollback drops them with
-the change, so an aborted write sends nothing.
+write routes, the console and the command line do). `crud.finish` hands each write's audit
+records (`Change`) to `_write_messages` (registered with `crud.on_write`): each becomes webhook
+calls and, when the write asked for an announcement, a mail, added to the same transaction. A
+rollback drops them with the change, so an aborted write sends nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 from app import crud
@@ -24,7 +23,6 @@ from app.readmodel.groups import GroupInfo, group_index
 from app.readmodel.public import group_public, meeting_public
 
 _CONTEXT = "u4ssc.notify.context"
-_CHANGES = "u4ssc.notify.changes"
 
 
 @dataclass(frozen=True)
@@ -60,32 +58,22 @@ def default_base_url(settings: Settings) -> str:
     return settings.public_base_url or f"http://127.0.0.1:{settings.port}"
 
 
-@event.listens_for(Session, "after_flush")
-def _collect(session: Session, _flush_context: Any) -> None:
-    if _CONTEXT in session.info:
-        found = [obj for obj in session.new if isinstance(obj, Change)]
-        if found:
-            session.info.setdefault(_CHANGES, []).extend(found)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_CHANGES, None)
-
-
-@event.listens_for(Session, "before_commit")
-def _write_messages(session: Session) -> None:
+@crud.on_write
+def _write_messages(session: Session, changes: list[Change]) -> None:
     context: Context | None = session.info.get(_CONTEXT)
-    changes: list[Change] = session.info.pop(_CHANGES, [])
     if context is None or not changes:
         return
     index = group_index(session)
     by_slug = {info.slug: info for info in index.values()}
+    # The meetings the write holds: no second read of what it just wrote.
+    written = {o.uid: o for o in session.identity_map.values() if isinstance(o, Meeting)}
     hooks = list(session.exec(select(Webhook)).all())
     policy = outbox.Policy.from_settings(context.settings)
     for change in changes:
         if change.entity == "meeting":
-            _meeting_messages(session, context, change, index, hooks, policy)
+            meeting = written.get(change.key)
+            if meeting is not None:  # None: purged, nothing left to tell
+                _meeting_messages(session, context, change, meeting, index, hooks, policy)
         elif change.entity == "group" and change.key in by_slug:
             info = by_slug[change.key]
             kind = webhooks.GROUP_CREATED if change.action == "create" else webhooks.GROUP_UPDATED
@@ -113,13 +101,11 @@ def _meeting_messages(
     session: Session,
     context: Context,
     change: Change,
+    meeting: Meeting,
     index: dict[int, GroupInfo],
     hooks: list[Webhook],
     policy: outbox.Policy,
 ) -> None:
-    meeting = session.exec(select(Meeting).where(Meeting.uid == change.key)).first()
-    if meeting is None:  # purged: nothing left to tell
-        return
     info = index[meeting.group_id]
     kind = meeting_kind(change)
     data = meeting_public(meeting, info, context.base_url).model_dump(mode="json")

@@ -495,7 +495,12 @@ def test_crud_functions_raise_the_same_errors_without_http(engine: Engine) -> No
         meeting = crud.get_meeting(session, SEEDED)
         stale = crud.meeting_etag(meeting).replace('-1"', '-0"')
         with pytest.raises(crud.PreconditionFailed):
-            crud.cancel_meeting(session, SEEDED, "test", if_match=stale)
+            crud.cancel_meeting(session, SEEDED, "test", expected=stale)
+        # A console form's version: the refusal carries the meeting as it is now.
+        with pytest.raises(crud.PreconditionFailed) as refused:
+            crud.cancel_meeting(session, SEEDED, "test", expected=meeting.version - 1)
+        assert refused.value.version == meeting.version
+        assert refused.value.snapshot["uid"] == SEEDED
         with pytest.raises(crud.NotFound):
             crud.cancel_meeting(session, "nope", "test")
 

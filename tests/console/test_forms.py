@@ -4,7 +4,10 @@ conflicts, without HTTP."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
@@ -90,3 +93,36 @@ def test_saving_over_a_newer_version_shows_what_changed_instead_of_overwriting(
     assert "date" not in changed and "start_time" not in changed
     assert outcome.current_version == opened_version + 1
     assert title == "Theirs"
+
+
+def _meeting_reads(engine: Engine) -> tuple[list[str], Callable[[], None]]:
+    """The statements that read the meeting table, from now until the returned stop()."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM meeting" in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_save_and_a_conflict_each_read_the_meeting_once(
+    engine: Engine, settings: Settings
+) -> None:
+    uid = "ai-in-cities-wg2-2023-07-27"
+    with Session(engine) as session:
+        meeting = crud.get_meeting(session, uid)
+        form = {**forms.meeting_form(crud.meeting_snapshot(session, meeting))}
+        version = meeting.version
+    form.update(version=str(version), opened="")
+    for title, expect_saved in (("Saved once", True), ("Too late", False)):
+        seen, stop = _meeting_reads(engine)
+        with Session(engine) as session:
+            outcome = forms.update_meeting(
+                session, uid, {**form, "title": title}, "maria", settings, BASE
+            )
+        stop()
+        assert outcome.saved is expect_saved, outcome
+        assert len(seen) == 1, seen  # the locked read; the conflict page uses what it found
+    assert outcome.current_version == version + 1
