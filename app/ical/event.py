@@ -20,7 +20,7 @@ from app.readmodel.links import meeting_page_url
 
 # Raised whenever the rendering below changes what it writes: stored event text rendered by
 # an older version of this module is then stale and rendered again (app.feeds.event_store).
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2  # 2: LOCATION carries the join URL
 
 
 class Text(vText):
@@ -114,7 +114,8 @@ def build_event(
         event.add("dtstart", _wall_clock(day, start_time), parameters=zone)
         event.add("dtend", _wall_clock(day, end_time), parameters=zone)
         event.add("transp", Text("OPAQUE"))
-    event.add("location", Text("Online"))
+    # Google and Outlook show LOCATION and ignore CONFERENCE: the join link goes in both.
+    event.add("location", Text(meeting.join_url or "Online"))
     event.add("url", vUri(page_url), parameters={"VALUE": "URI"})
     organizer = vCalAddress(f"mailto:{ctx.organizer_email}")
     organizer.params["CN"] = "U4SSC secretariat"

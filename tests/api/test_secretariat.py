@@ -3,7 +3,10 @@ what it reproduces (the numbered points of the issue)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi.testclient import TestClient
+from icalendar import Calendar
 
 from tests.conftest import AUTH
 
@@ -34,3 +37,18 @@ def test_5_swagger_can_authorize_every_write(client: TestClient) -> None:
     refused = client.patch(f"/api/meetings/{uid}", json={"title": "x"}, headers={})
     assert refused.status_code == 401
     assert "Authorization: Bearer" in refused.json()["detail"]
+
+
+def test_11_the_join_link_is_where_google_and_outlook_look(client: TestClient) -> None:
+    join = "https://meet.example.org/u4ssc?id=11"
+    day = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    body = {"group": "ai-in-cities-wg2", "date": day, "start_time": "10:00", "end_time": "11:00"}
+    with_link = client.post("/api/meetings", json={**body, "join_url": join}, headers=AUTH)
+    without = client.post("/api/meetings", json=body, headers=AUTH)
+    assert with_link.status_code == without.status_code == 201
+    for made, location in ((with_link.json(), join), (without.json(), "Online")):
+        feed = client.get(f"/meetings/{made['uid']}.ics")
+        (event,) = Calendar.from_ical(feed.content).walk("VEVENT")
+        assert str(event["LOCATION"]) == location
+        assert ("CONFERENCE" in event) is (location == join)
+        assert (join in str(event["DESCRIPTION"])) is (location == join)
