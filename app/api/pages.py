@@ -123,7 +123,7 @@ class GroupView:
         return self.upcoming[:INDEX_NEXT]
 
     @property
-    def recent_few(self) -> list[MeetingView]:
+    def past_few(self) -> list[MeetingView]:
         return self.past[-INDEX_RECENT:]
 
 

@@ -189,6 +189,60 @@ def test_cancelled_meeting_is_struck_through(server: str, context: BrowserContex
     watch.assert_clean()
 
 
+def test_every_time_of_a_cancelled_meeting_is_struck_including_the_readers(
+    server: str, context: BrowserContext
+) -> None:
+    """Issue 24, point 15: the reader's-time line of a cancelled meeting was not struck."""
+    page, watch = open_page(context)
+    page.goto(f"{server}/groups/ai-in-cities-wg2")
+    local = page.locator(f"#meeting-{CANCELLED_UID} .local")
+    local.wait_for(state="visible")
+    struck = local.evaluate("e => e.closest('s') !== null")
+    assert struck, "the reader's time of a cancelled meeting is not struck through"
+    watch.assert_clean()
+
+
+def test_past_meetings_are_under_past_meetings_on_the_home_page(
+    server: str, context: BrowserContext
+) -> None:
+    """Issue 24, point 15: 2023 meetings were "Recent" in December 2026."""
+    page, watch = open_page(context)
+    page.goto(f"{server}/")
+    labels = {text.lower() for text in page.locator(".list-label").all_text_contents()}
+    assert "recent" not in labels
+    assert "past meetings" in labels
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/", "/groups/ai-in-cities-wg2"])
+def test_without_javascript_no_control_that_needs_it_shows(
+    server: str, browser: Browser, path: str
+) -> None:
+    """Issue 24, point 7: "Copy URL" showed and did nothing (button{display} beat `hidden`)."""
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page, watch = open_page(context)
+        page.goto(server + path)
+        page.eval_on_selector_all("details", "els => els.forEach(e => { e.open = true; })")
+        copies = page.locator("button.copy")
+        assert copies.count() > 0
+        shown = [i for i in range(copies.count()) if copies.nth(i).is_visible()]
+        assert shown == [], f"{len(shown)} Copy URL buttons show without JavaScript"
+        watch.assert_clean()
+    finally:
+        context.close()
+    # With the script, they show and work.
+    context = browser.new_context()
+    try:
+        page, watch = open_page(context)
+        page.goto(server + path)
+        page.eval_on_selector_all("details", "els => els.forEach(e => { e.open = true; })")
+        assert page.locator("button.copy").first.is_visible()
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("path", ["/", "/groups/ai-in-cities", "/groups/city-platforms-wg5"])
 def test_nothing_scrolls_sideways_at_375px(server: str, browser: Browser, path: str) -> None:
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB")
