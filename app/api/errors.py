@@ -1,6 +1,7 @@
 """Every error answer, in one place: how each exception becomes `{"detail": ...}` with its
 status (validation 422, unknown 404, conflicts 409 and 412, throttles 429, storage faults and an
-exhausted pool 503, a bug 500 with the security headers and no detail)."""
+exhausted pool 503, a bug 500 with the security headers and no detail). A browser asking for a
+page gets the same status as a page in the site's layout; the API and the feeds keep JSON."""
 
 from __future__ import annotations
 
@@ -37,33 +38,107 @@ def clean_errors(errors: Any) -> list[dict[str, Any]]:
     return cleaned
 
 
-def _detail(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+# What a person reads on an error page, by status: a title and what to do.
+PAGES = {
+    400: ("This request could not be read", "Check the address and try again."),
+    401: ("Please sign in", "This page is for the secretariat."),
+    403: ("Not allowed", "This page is not open to you; go back and try again."),
+    404: (
+        "Page not found",
+        "There is nothing at this address: the link may be mistyped, or "
+        "what it pointed to was removed.",
+    ),
+    405: (
+        "Not available this way",
+        "This address does not take that kind of request; open it as a link instead.",
+    ),
+    409: ("Already changed", "Someone changed this at the same time; open it again."),
+    412: ("Changed since you opened it", "Someone saved it after you opened it; open it again."),
+    413: ("Too much was sent", "Send less at once and try again."),
+    422: ("Some of what was sent could not be used", "Go back, correct it and send it again."),
+    429: ("Too many tries", "Wait a little, then try again."),
+    500: ("Something went wrong on our side", "It has been logged; please try again later."),
+    503: ("The service is busy", "Please try again in a minute."),
+}
+# Answers for programs, whatever their Accept header says.
+_NOT_PAGES = ("/api/", "/openapi.json", "/metrics", "/health")
+_NOT_PAGE_ENDINGS = (".ics", ".atom", ".json")
+
+
+def wants_page(request: Request) -> bool:
+    """Whether a browser asked for a page (not the API, not a feed)."""
+    path = request.url.path
+    if path.startswith(_NOT_PAGES) or path.endswith(_NOT_PAGE_ENDINGS):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _lines(detail: object) -> list[str]:
+    """A detail as sentences for a person: the field and its message for validation errors."""
+    if isinstance(detail, str):
+        return [detail]
+    if isinstance(detail, list):
+        lines = []
+        for error in detail:
+            if isinstance(error, dict):
+                field = next((str(p) for p in reversed(error.get("loc", [])) if p), "")
+                where = "" if field in ("", "body", "query") else f"{field.replace('_', ' ')}: "
+                lines.append(f"{where}{error.get('msg', '')}")
+        return lines
+    return []
+
+
+def _page(
+    request: Request, status: int, detail: object, headers: dict[str, str] | None
+) -> Response:
+    from app.api.pages import templates  # the pages' Jinja environment (it imports the routes)
+
+    title, explanation = PAGES.get(status, (f"Error {status}", "Go back and try again."))
+    context = {
+        "title": title,
+        "explanation": explanation,
+        "details": [] if status >= 500 else _lines(detail),
+        "status": status,
+        "console": request.url.path.startswith("/admin"),
+    }
+    return templates.TemplateResponse(
+        request, "error.html", context, status_code=status, headers=headers
+    )
+
+
+def _answer(
+    request: Request, status: int, detail: object, headers: dict[str, str] | None = None
+) -> Response:
+    if wants_page(request):
+        return _page(request, status, detail, headers)
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
-async def _validation(_: Request, exc: Exception) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return _detail(422, clean_errors(exc.errors()))
+    return _answer(request, 422, clean_errors(exc.errors()))
 
 
-async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+async def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, crud.Invalid)
     where = "query" if request.method in ("GET", "HEAD") else "body"
-    return _detail(422, [{"loc": [where, exc.field], "msg": exc.message, "type": "value_error"}])
+    return _answer(
+        request, 422, [{"loc": [where, exc.field], "msg": exc.message, "type": "value_error"}]
+    )
 
 
-async def _too_many(_: Request, exc: Exception) -> JSONResponse:
+async def _too_many(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TooManyFailures)
-    return _detail(429, str(exc), {"Retry-After": str(exc.retry_after)})
+    return _answer(request, 429, str(exc), {"Retry-After": str(exc.retry_after)})
 
 
-async def _storage_fault(request: Request, exc: Exception) -> JSONResponse:
+async def _storage_fault(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
     detail = storage_detail(exc)
     if detail is None:
         raise exc
     log.warning("storage fault on %s %s: %s", request.method, request.url.path, exc.orig)
-    return _detail(503, detail, {"Retry-After": "30"})
+    return _answer(request, 503, detail, {"Retry-After": "30"})
 
 
 async def _unreadable_body(request: Request, exc: Exception) -> Response:
@@ -71,26 +146,34 @@ async def _unreadable_body(request: Request, exc: Exception) -> Response:
     # FastAPI answers a JSON body it cannot even decode (not UTF-8) with a bare 400; to a
     # client that is a malformed body like any other, so it gets the same 422.
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-        return _detail(422, [{"loc": ["body"], "msg": UNREADABLE_BODY, "type": "json_invalid"}])
+        unreadable = [{"loc": ["body"], "msg": UNREADABLE_BODY, "type": "json_invalid"}]
+        return _answer(request, 422, unreadable)
+    if exc.status_code >= 400 and wants_page(request):
+        return _page(request, exc.status_code, exc.detail, dict(exc.headers or {}))
     return await http_exception_handler(request, exc)
 
 
-async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+async def _pool_exhausted(request: Request, exc: Exception) -> Response:
     log.warning("no database connection for %s %s: %s", request.method, request.url, exc)
     detail = "the service is busy: no database connection came free in time; try again"
-    return _detail(503, detail, {"Retry-After": "5"})
+    return _answer(request, 503, detail, {"Retry-After": "5"})
 
 
-async def _internal_error(_: Request, exc: Exception) -> Response:
+async def _internal_error(request: Request, exc: Exception) -> Response:
     # Answered by Starlette's outermost layer, outside GuardMiddleware: the security headers
     # are added here. The traceback goes to the log (uvicorn), not to the client.
     headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+    if wants_page(request):
+        try:
+            return _page(request, 500, None, headers)
+        except Exception:  # the page itself failed: the plain answer still goes out
+            log.exception("the error page could not be rendered")
     return PlainTextResponse("Internal Server Error", status_code=500, headers=headers)
 
 
 def _plain(status: int) -> Any:
-    async def handler(_: Request, exc: Exception) -> JSONResponse:
-        return _detail(status, str(exc))
+    async def handler(request: Request, exc: Exception) -> Response:
+        return _answer(request, status, str(exc))
 
     return handler
 

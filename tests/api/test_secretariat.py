@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx2
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from icalendar import Calendar
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from app.auth import accounts
+from tests.api.test_admin import BASE_URL, NAME, PASSWORD, sign_in
 from tests.conftest import AUTH
 
 WRITES = {"post", "put", "patch", "delete"}
@@ -52,3 +58,38 @@ def test_11_the_join_link_is_where_google_and_outlook_look(client: TestClient) -
         assert str(event["LOCATION"]) == location
         assert ("CONFERENCE" in event) is (location == join)
         assert (join in str(event["DESCRIPTION"])) is (location == join)
+
+
+PAGE = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def _is_page(answer: httpx2.Response, title: str) -> None:
+    assert answer.headers["content-type"].startswith("text/html"), answer.text[:200]
+    assert f'<h1 id="error-title">{title}</h1>' in answer.text
+    assert '<header class="site-header">' in answer.text  # the site's layout
+
+
+def test_6_a_browser_sees_a_page_not_raw_json(client: TestClient) -> None:
+    _is_page(client.get("/nope", headers=PAGE), "Page not found")
+    assert client.get("/nope", headers=PAGE).status_code == 404
+    _is_page(client.post("/", headers=PAGE), "Not available this way")
+    assert client.post("/", headers=PAGE).status_code == 405
+    # Programs keep JSON: the API, the feeds, and anyone not asking for HTML.
+    for path, headers in (("/api/nope", PAGE), ("/nope", {}), ("/api/meetings/nope", PAGE)):
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 404 and "detail" in answer.json(), path
+    feed = client.get("/calendar.ics?group=no-such-group", headers=PAGE)
+    assert feed.status_code == 422 and "detail" in feed.json()
+
+
+def test_6_a_signed_in_secretary_sees_a_page_for_an_unknown_meeting(
+    app: FastAPI, engine: Engine
+) -> None:
+    with Session(engine) as session:
+        accounts.add_user(session, NAME, PASSWORD)
+    browser = TestClient(app, base_url=BASE_URL, follow_redirects=False)
+    assert sign_in(browser).status_code == 303
+    answer = browser.get("/admin/meetings/nope", headers=PAGE)
+    assert answer.status_code == 404
+    _is_page(answer, "Page not found")
+    assert "no meeting" in answer.text and 'href="/admin"' in answer.text
