@@ -66,16 +66,36 @@ def when_text(
     return f"{human_day(begin.date())}, {begin:%H:%M}-{finish:%H:%M} Geneva time"
 
 
-def utc_text(meeting: Meeting) -> str | None:
-    if meeting.start_time is None or meeting.end_time is None:
+def utc_when_text(
+    day: dt.date, start: dt.time | None, end: dt.time | None, zone: str = zones.GENEVA
+) -> str | None:
+    """ "Thursday 4 March 2027, 15:00-16:00 UTC"; None without times."""
+    if start is None or end is None:
         return None
-    start = zones.to_utc(meeting.date, meeting.start_time, meeting.timezone).astimezone(dt.UTC)
-    end = zones.to_utc(meeting.date, meeting.end_time, meeting.timezone).astimezone(dt.UTC)
-    return f"{human_day(start.date())}, {start:%H:%M}-{end:%H:%M} UTC"
+    begin = zones.to_utc(day, start, zone).astimezone(dt.UTC)
+    finish = zones.to_utc(day, end, zone).astimezone(dt.UTC)
+    return f"{human_day(begin.date())}, {begin:%H:%M}-{finish:%H:%M} UTC"
+
+
+def utc_text(meeting: Meeting) -> str | None:
+    return utc_when_text(meeting.date, meeting.start_time, meeting.end_time, meeting.timezone)
 
 
 def meeting_when(meeting: Meeting) -> str:
     return when_text(meeting.date, meeting.start_time, meeting.end_time, meeting.timezone)
+
+
+def snapshot_when(snapshot: dict[str, Any]) -> tuple[str, str | None]:
+    """A meeting's time as its audit record has it: in Geneva time, and in UTC (None without
+    times)."""
+
+    def clock(value: Any) -> dt.time | None:
+        return dt.time.fromisoformat(value) if value else None
+
+    day = dt.date.fromisoformat(snapshot["date"])
+    start, end = clock(snapshot.get("start_time")), clock(snapshot.get("end_time"))
+    zone = snapshot.get("timezone") or zones.GENEVA
+    return when_text(day, start, end, zone), utc_when_text(day, start, end, zone)
 
 
 def subject(meeting: Meeting, info: GroupInfo, kind: str) -> str:
@@ -90,11 +110,19 @@ def _leaders(info: GroupInfo) -> str:
     return "; ".join(names) or "not stated"
 
 
-def text_body(meeting: Meeting, info: GroupInfo, ctx: wording.FeedContext, kind: str) -> str:
+def text_body(
+    meeting: Meeting,
+    info: GroupInfo,
+    ctx: wording.FeedContext,
+    kind: str,
+    moved_from: dict[str, Any] | None = None,
+) -> str:
+    """The plain-text part; `moved_from` (the audit record before a reschedule) adds the old
+    time, so a reader sees what moved."""
     group_feed = feed_url(ctx.base_url, (info.slug,))
     lines = {
         CREATED: "A U4SSC e-meeting has been scheduled.",
-        RESCHEDULED: "A U4SSC e-meeting has been rescheduled. The new time:",
+        RESCHEDULED: "A U4SSC e-meeting has been rescheduled.",
         UPDATED: "A U4SSC e-meeting has been updated.",
         CANCELLED: "This U4SSC e-meeting has been CANCELLED.",
     }
@@ -107,10 +135,19 @@ def text_body(meeting: Meeting, info: GroupInfo, ctx: wording.FeedContext, kind:
     out.append(f"Leaders: {_leaders(info)}")
     if meeting.title:
         out.append(f"Title: {meeting.title}")
-    out.append(f"When (Geneva time): {meeting_when(meeting)}")
+    if kind == RESCHEDULED and moved_from:
+        was, was_utc = snapshot_when(moved_from)
+        out.append(f"Moved from (Geneva time): {was}")
+        if was_utc:
+            out.append(f"Moved from (UTC): {was_utc}")
+        out.append(f"Moved to (Geneva time): {meeting_when(meeting)}")
+    else:
+        out.append(f"When (Geneva time): {meeting_when(meeting)}")
     in_utc = utc_text(meeting)
     if in_utc:
-        out.append(f"When (UTC): {in_utc}")
+        out.append(
+            f"{'Moved to' if kind == RESCHEDULED and moved_from else 'When'} (UTC): {in_utc}"
+        )
     if meeting.join_url and kind != CANCELLED:
         out.append(f"Join: {meeting.join_url}")
     if meeting.description:
@@ -168,6 +205,7 @@ def build(
     message_id: str,
     mail_from: str,
     to: str,
+    moved_from: dict[str, Any] | None = None,
 ) -> EmailMessage:
     """The announcement: To the list, plain text and text/calendar; method=PUBLISH."""
     message = EmailMessage(policy=MAIL_POLICY)
@@ -176,7 +214,7 @@ def build(
     set_subject(message, subject(meeting, info, kind))
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = message_id_header(message_id, ctx.uid_domain)
-    message.set_content(text_body(meeting, info, ctx, kind))
+    message.set_content(text_body(meeting, info, ctx, kind, moved_from))
     # As bytes (base64): text would have its CRLF line ends, which RFC 5545 requires, rewritten.
     message.add_alternative(
         calendar_part(meeting, info, ctx),

@@ -47,15 +47,13 @@ def _aware(stamp: dt.datetime) -> dt.datetime:
 
 
 def _when(snapshot: dict[str, Any]) -> str:
-    def clock(value: Any) -> dt.time | None:
-        return dt.time.fromisoformat(value) if value else None
+    return announce.snapshot_when(snapshot)[0]
 
-    return announce.when_text(
-        dt.date.fromisoformat(snapshot["date"]),
-        clock(snapshot.get("start_time")),
-        clock(snapshot.get("end_time")),
-        snapshot.get("timezone") or "Europe/Zurich",
-    )
+
+def _when_both(snapshot: dict[str, Any]) -> str:
+    """In Geneva time, and in UTC when the meeting has times."""
+    geneva, utc = announce.snapshot_when(snapshot)
+    return f"{geneva} ({utc})" if utc else geneva
 
 
 def _status(value: Any) -> str:
@@ -94,7 +92,8 @@ def _meeting_entry(
     if kind == announce.CANCELLED:
         return f"Cancelled: {what}, {_when(after)}", link, f"Cancelled: the e-meeting of {label}."
     old, new = _when(before), _when(after)
-    return f"Rescheduled: {what}, {old} → {new}", link, f"Moved from {old} to {new}."
+    moved = f"Moved from {_when_both(before)} to {_when_both(after)}."
+    return f"Rescheduled: {what}, {old} → {new}", link, moved
 
 
 def _group_entry(change: Change, base: str) -> tuple[str, str, str] | None:

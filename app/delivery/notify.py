@@ -124,6 +124,7 @@ def _meeting_messages(
         message_id=message_id,
         mail_from=mailer.sender_address(settings),
         to=settings.announce_to,
+        moved_from=change.before,
     )
     outbox.enqueue(
         session,

@@ -145,7 +145,16 @@ def test_created_rescheduled_and_cancelled_each_send_one_message(
         f"Rescheduled: U4SSC e-meeting: {LABEL}, {human(later)}, 16:00-17:00 Geneva time"
     )
     assert assert_matches_feed(client, calendar_part(second), uid).sequence == 1
-    assert "rescheduled" in text_part(second)
+    # Issue 24, point 9: a list reader sees what moved, from and to, in Geneva time and UTC.
+    moved_text = text_part(second)
+    later_utc = dt.datetime.fromisoformat(moved.json()["start_utc"]).astimezone(dt.UTC)
+    for fragment in (
+        f"Moved from (Geneva time): {human(day)}, 16:00-17:00 Geneva time",
+        f"Moved from (UTC): {human(day)}, {start_utc:%H:%M}-",
+        f"Moved to (Geneva time): {human(later)}, 16:00-17:00 Geneva time",
+        f"Moved to (UTC): {human(later)}, {later_utc:%H:%M}-",
+    ):
+        assert fragment in moved_text, (fragment, moved_text)
 
     cancelled = client.delete(f"/api/meetings/{uid}?announce=true", headers=AUTH)
     assert cancelled.status_code == 200, cancelled.text

@@ -60,6 +60,11 @@ def test_the_change_feed_holds_the_changes_newest_first(client: TestClient) -> N
         f"{human(later)}, 15:00-16:30 Geneva time"
     )
     assert titles[4] == f"Added: {LABEL}, {human(day)}, 16:00-17:00 Geneva time"
+    # Issue 24, point 9: the entry says from and to, in Geneva time and in UTC.
+    moved = feed.entries[3].summary
+    assert f"Moved from {human(day)}, 16:00-17:00 Geneva time (" in moved, moved
+    assert f"to {human(later)}, 15:00-16:30 Geneva time (" in moved, moved
+    assert moved.count(" UTC)") == 2, moved
     assert feed.entries[2].link == f"{BASE_URL}/groups/{GROUP}#meeting-{uid}"
     updated = [entry.updated_parsed for entry in feed.entries]
     assert updated == sorted(updated, reverse=True)
