@@ -51,6 +51,7 @@ def read_dashboard(
             "upcoming": [meeting_view(m, index[m.group_id], base) for m in upcoming],
             "changes": views.recent_changes(session, limit=10),
             "concerns": views.groups_to_look_at(session, _today()),
+            "delivery": views.delivery(session),
         },
     )
 

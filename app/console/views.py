@@ -10,10 +10,63 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app import crud
-from app.models import Change, Group, GroupStatus, Meeting, MeetingStatus
+from app.delivery import outbox
+from app.models import Change, Group, GroupStatus, Meeting, MeetingStatus, OutboxMessage
 from app.readmodel.groups import group_index
 
 # --- the dashboard -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How the outbox fares: what waits, what is being retried, what was given up, and the
+    newest error, so an SMTP outage shows on the dashboard, not only in `outbox list`."""
+
+    pending: int
+    retrying: int
+    failed: int
+    last_error: str | None
+    last_error_target: str | None
+
+    @property
+    def troubled(self) -> bool:
+        return bool(self.retrying or self.failed)
+
+
+def delivery(session: Session) -> Delivery:
+    pending = session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.status) == outbox.PENDING)
+    ).one()
+    week_ago = outbox.utcnow() - dt.timedelta(days=7)
+    failed = session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == outbox.FAILED, col(OutboxMessage.created_at) >= week_ago
+        )
+    ).one()
+    retrying = session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == outbox.PENDING, col(OutboxMessage.last_error).is_not(None)
+        )
+    ).one()
+    newest = session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.last_error).is_not(None))
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    ).first()
+    return Delivery(
+        pending=int(pending),
+        retrying=int(retrying),
+        failed=int(failed),  # given up in the last week
+        last_error=newest.last_error if newest else None,
+        last_error_target=(newest.kind if newest else None),
+    )
 
 
 @dataclass(frozen=True)

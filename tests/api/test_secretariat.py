@@ -4,8 +4,10 @@ what it reproduces (the numbered points of the issue)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import httpx2
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from icalendar import Calendar
@@ -13,8 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.auth import accounts
-from tests.api.test_admin import BASE_URL, NAME, PASSWORD, sign_in
-from tests.conftest import AUTH
+from app.main import create_app
+from tests.api.test_admin import NAME, PASSWORD, sign_in
+from tests.conftest import AUTH, BASE_URL
+from tests.delivery.test_announce import GROUP, future_thursday, mail_settings, outbox_rows
+from tests.utils.mail import wait_for
+from tests.utils.server import free_port
 
 WRITES = {"post", "put", "patch", "delete"}
 
@@ -93,3 +99,29 @@ def test_6_a_signed_in_secretary_sees_a_page_for_an_unknown_meeting(
     assert answer.status_code == 404
     _is_page(answer, "Page not found")
     assert "no meeting" in answer.text and 'href="/admin"' in answer.text
+
+
+def test_10_an_smtp_outage_shows_in_the_log_and_on_the_dashboard(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()  # nothing listens: the SMTP server is down
+    app = create_app(mail_settings(database_url, port))
+    caplog.set_level(logging.WARNING, logger="u4ssc.outbox")
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as browser:
+        engine: Engine = app.state.engine
+        with Session(engine) as session:
+            accounts.add_user(session, NAME, PASSWORD)
+        assert sign_in(browser).status_code == 303
+        assert "Everything has been delivered." in browser.get("/admin").text
+        body = {"group": GROUP, "date": future_thursday().isoformat()}
+        assert browser.post("/api/meetings?announce=true", json=body, headers=AUTH).is_success
+        wait_for(
+            lambda: any(row.attempts >= 1 and row.last_error for row in outbox_rows(engine)),
+            "a failed attempt while the SMTP server is down",
+        )
+        dashboard = browser.get("/admin").text
+    assert "Delivery is failing." in dashboard
+    assert "1 waiting to be tried again" in dashboard
+    assert "The last error (mail)" in dashboard
+    failed = [r for r in caplog.records if "next try at" in r.getMessage()]
+    assert failed and failed[0].levelno == logging.WARNING
