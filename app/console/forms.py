@@ -66,7 +66,10 @@ FIELD_LABELS = {
     "announce": "Announce to the mailing list",
     "form": "Form",
 }
-_LEADER = re.compile(r"^(?P<name>.*?)\s*\((?P<affiliation>[^()]*)\)\s*$")
+# The group form's leaders are rows of two fields, name and organisation: the rows a group has
+# and two blank ones, up to MAX_LEADERS (the form's field limit allows it).
+MAX_LEADERS = 12
+LEADER_ROWS = "leader_rows"
 
 Form = Mapping[str, str]
 
@@ -254,44 +257,64 @@ def cancel_meeting(
 
 
 def group_form(snapshot: Mapping[str, Any]) -> dict[str, str]:
-    leaders = [
-        f"{leader['name']} ({leader['affiliation']})"
-        if leader.get("affiliation")
-        else leader["name"]
-        for leader in snapshot.get("leaders", [])
-    ]
-    return {
+    form = {
         "status": snapshot.get("status") or "",
         "status_note": snapshot.get("status_note") or "",
-        "leaders": "\n".join(leaders),
         "scope": snapshot.get("scope") or "",
         "timeline": snapshot.get("timeline") or "",
         "expected_publication": snapshot.get("expected_publication") or "",
         "publications": "\n".join(snapshot.get("publications", [])),
         "notes": "\n\n".join(snapshot.get("notes", [])),
     }
+    leaders = snapshot.get("leaders", [])[:MAX_LEADERS]
+    for index, leader in enumerate(leaders):
+        name_field, org_field = leader_fields(index)
+        form[name_field] = leader["name"]
+        form[org_field] = leader.get("affiliation") or ""
+    form[LEADER_ROWS] = str(min(len(leaders) + 2, MAX_LEADERS))
+    return form
 
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
 
 
+def leader_fields(index: int) -> tuple[str, str]:
+    return f"leader_name_{index}", f"leader_org_{index}"
+
+
+def _leaders(form: Form) -> list[dict[str, Any]]:
+    """The leaders' rows as sent; a row with an organisation and no name is refused."""
+    try:
+        rows = min(int(form.get(LEADER_ROWS, "0")), MAX_LEADERS)
+    except ValueError:
+        rows = 0
+    leaders = []
+    for index in range(rows):
+        name_field, org_field = leader_fields(index)
+        name = (form.get(name_field) or "").strip()
+        org = (form.get(org_field) or "").strip()
+        if org and not name:
+            raise crud.Invalid(
+                "leaders",
+                f"row {index + 1} names the organisation “{org}” but no one: put a name, or "
+                "write the organisation alone under Name",
+            )
+        if name:
+            leaders.append({"name": name, "affiliation": org or None})
+    return leaders
+
+
 def _group_values(form: Form) -> dict[str, Any]:
     values = _blank_is_none(form, ("status", "status_note", "timeline", "expected_publication"))
     values["scope"] = (form.get("scope") or "").strip() or None
-    leaders = []
-    for line in _lines(form.get("leaders", "")):
-        match = _LEADER.match(line)
-        if match and match["name"]:
-            leaders.append({"name": match["name"], "affiliation": match["affiliation"].strip()})
-        else:
-            leaders.append({"name": line, "affiliation": None})
-    values["leaders"] = leaders
+    if LEADER_ROWS in form:
+        values["leaders"] = _leaders(form)
     values["publications"] = _lines(form.get("publications", ""))
     notes = re.split(r"\n\s*\n", (form.get("notes") or "").replace("\r\n", "\n"))
     values["notes"] = [note.strip() for note in notes if note.strip()]
     # A field the form did not send is left as it is, never emptied.
-    return {name: value for name, value in values.items() if name in form}
+    return {name: value for name, value in values.items() if name in form or name == "leaders"}
 
 
 def update_group(

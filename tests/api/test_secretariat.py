@@ -4,7 +4,9 @@ what it reproduces (the numbered points of the issue)."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
+import re
 
 import httpx2
 import pytest
@@ -16,7 +18,7 @@ from sqlmodel import Session
 
 from app.auth import accounts
 from app.main import create_app
-from tests.api.test_admin import NAME, PASSWORD, sign_in
+from tests.api.test_admin import NAME, PASSWORD, leader_rows, sign_in
 from tests.conftest import AUTH, BASE_URL
 from tests.delivery.test_announce import GROUP, future_thursday, mail_settings, outbox_rows
 from tests.utils.mail import wait_for
@@ -125,3 +127,42 @@ def test_10_an_smtp_outage_shows_in_the_log_and_on_the_dashboard(
     assert "The last error (mail)" in dashboard
     failed = [r for r in caplog.records if "next try at" in r.getMessage()]
     assert failed and failed[0].levelno == logging.WARNING
+
+
+def test_4_a_leader_row_cannot_be_saved_half_read(app: FastAPI, engine: Engine) -> None:
+    """ "Okan Geray (Digital Dubai" (no closing bracket) showed on the public page as written."""
+    with Session(engine) as session:
+        accounts.add_user(session, NAME, PASSWORD)
+    browser = TestClient(app, base_url=BASE_URL, follow_redirects=False)
+    assert sign_in(browser).status_code == 303
+    slug = "ai-in-cities-wg2"
+    page = browser.get(f"/admin/groups/{slug}").text
+    form = {**leader_rows(page), **_hidden(page)}
+    # A person and an organisation are two fields: brackets in a name stay as written.
+    form.update(leader_name_0="Okan Geray (Digital Dubai", leader_org_0="", leader_name_1="")
+    form.update(leader_name_1="Jane Doe", leader_org_1="ITU")
+    saved = browser.post(f"/admin/groups/{slug}", data=form, headers={"Origin": BASE_URL})
+    assert saved.status_code == 303, saved.text
+    leaders = browser.get(f"/api/groups/{slug}").json()["leaders"]
+    assert leaders[:2] == [
+        {"name": "Okan Geray (Digital Dubai", "affiliation": None},
+        {"name": "Jane Doe", "affiliation": "ITU"},
+    ]
+    # An organisation without a name is refused, with the row shown; nothing is saved.
+    page = browser.get(f"/admin/groups/{slug}").text
+    form = {**leader_rows(page), **_hidden(page), "leader_name_1": "", "leader_org_1": "ITU"}
+    refused = browser.post(f"/admin/groups/{slug}", data=form, headers={"Origin": BASE_URL})
+    assert refused.status_code == 422
+    assert "row 2 names the organisation “ITU” but no one" in refused.text
+    assert browser.get(f"/api/groups/{slug}").json()["leaders"] == leaders
+
+
+def _hidden(page: str) -> dict[str, str]:
+    """The form's hidden fields and every other field it shows, as a browser would send them."""
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    for name in ("status", "status_note", "timeline", "expected_publication"):
+        found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page)
+        if found:
+            fields[name] = html.unescape(found.group(1))
+    fields["status"] = "ongoing"
+    return {name: html.unescape(value) for name, value in fields.items()}
