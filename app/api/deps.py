@@ -134,3 +134,12 @@ def writer(
 WriterDep = Annotated[str, Depends(writer)]
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Send the same key again (within a day) and get what the first request "
+        "made, never a second one; a different request under one key is 422",
+    ),
+]

@@ -12,6 +12,7 @@ from app.api.deps import (
     TOKEN_ERRORS,
     BaseUrlDep,
     FeedServiceDep,
+    IdempotencyKey,
     IfMatch,
     SessionDep,
     SettingsDep,
@@ -19,6 +20,7 @@ from app.api.deps import (
     WriteSessionDep,
     require_some_field,
 )
+from app.crud import idempotency
 from app.delivery import notify
 from app.feeds.service import FeedService
 from app.models import GroupCreate, GroupKind, GroupPublic, GroupsPublic, GroupStatus, GroupUpdate
@@ -84,11 +86,17 @@ def create_group(
     base: BaseUrlDep,
     settings: SettingsDep,
     response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> GroupPublic:
     notify.attach(session, settings, base)  # webhooks hear of it
-    group = crud.create_group(session, body, actor)
-    response.headers["Location"] = f"{base}/api/groups/{group.slug}"
-    return _public(session, service, group.slug, base, response)
+    asked = idempotency.fingerprint("POST /api/groups", body.model_dump_json())
+
+    def create() -> str:
+        return crud.create_group(session, body, actor, commit=False).slug
+
+    slug = idempotency.create_once(session, actor, idempotency_key, asked, "group", create)
+    response.headers["Location"] = f"{base}/api/groups/{slug}"
+    return _public(session, service, slug, base, response)
 
 
 @router.patch(

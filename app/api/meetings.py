@@ -13,6 +13,7 @@ from app.api.deps import (
     TOKEN_ERRORS,
     BaseUrlDep,
     FeedServiceDep,
+    IdempotencyKey,
     IfMatch,
     SessionDep,
     SettingsDep,
@@ -21,6 +22,7 @@ from app.api.deps import (
     require_some_field,
 )
 from app.core.config import Settings
+from app.crud import idempotency
 from app.delivery import notify
 from app.feeds.service import FeedService
 from app.models import (
@@ -138,11 +140,17 @@ def create_meeting(
     settings: SettingsDep,
     response: Response,
     announce: AnnounceParam = False,
+    idempotency_key: IdempotencyKey = None,
 ) -> MeetingPublic:
     _notifying(session, settings, base, announce)
-    meeting = crud.create_meeting(session, body, actor)
-    response.headers["Location"] = f"{base}/api/meetings/{meeting.uid}"
-    return _public(session, service, meeting.uid, base, response)
+    asked = idempotency.fingerprint("POST /api/meetings", body.model_dump_json(), str(announce))
+
+    def create() -> str:
+        return crud.create_meeting(session, body, actor, commit=False).uid
+
+    uid = idempotency.create_once(session, actor, idempotency_key, asked, "meeting", create)
+    response.headers["Location"] = f"{base}/api/meetings/{uid}"
+    return _public(session, service, uid, base, response)
 
 
 @router.patch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from sqlmodel import Session
 from app import crud
 from app.core import validation
 from app.core.config import Settings
+from app.crud import idempotency
 from app.delivery import notify
 from app.models import (
     GroupUpdate,
@@ -156,6 +158,7 @@ def empty_meeting_form(group: str = "") -> dict[str, str]:
         "group": group,
         "timezone": zones.GENEVA,
         "status": MeetingStatus.confirmed.value,
+        "form_key": secrets.token_urlsafe(16),  # one save per rendered form
     }
 
 
@@ -182,15 +185,21 @@ def create_meeting(
     refused = _notifying(session, settings, base_url, wants_announcement(form))
     if refused:
         return refused
+    # The form's one-time key: Back and Save again shows what the first save made.
+    key = (form.get("form_key") or "").strip()[: idempotency.MAX_KEY] or None
     try:
         data = MeetingCreate.model_validate(_meeting_values(form))
-        meeting = crud.create_meeting(session, data, actor)
+
+        def create() -> str:
+            return crud.create_meeting(session, data, actor, commit=False).uid
+
+        uid = idempotency.create_once(session, actor, key, None, "meeting", create)
     except ValidationError as exc:
         return Outcome(errors=_errors(exc))
     except crud.Invalid as exc:
         session.rollback()
         return Outcome(errors={exc.field: exc.message})
-    return Outcome(key=meeting.uid)
+    return Outcome(key=uid)
 
 
 def _saved(session: Session, form: Form, key: str, save: Callable[[], None]) -> Outcome:

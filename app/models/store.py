@@ -43,6 +43,21 @@ class Change(SQLModel, table=True):
     after: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSON))
 
 
+class IdempotentWrite(SQLModel, table=True):
+    """A create made under a client's key (the API's Idempotency-Key header, a console form's
+    one-time key): a repeat of the key gets what the first made, never a second one. Kept a
+    day (app.crud.idempotency)."""
+
+    __table_args__ = (UniqueConstraint("actor", "key"),)
+    id: int | None = SQLField(default=None, primary_key=True)
+    actor: str = SQLField(max_length=80)
+    key: str = SQLField(max_length=200)
+    fingerprint: str = SQLField(max_length=64)
+    entity: str = SQLField(max_length=16)  # "meeting" or "group"
+    made: str = SQLField(max_length=120)  # its uid or slug
+    at: datetime = SQLField(index=True)
+
+
 class ChangePublic(BaseModel):
     id: int
     at: datetime

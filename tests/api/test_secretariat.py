@@ -14,10 +14,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.auth import accounts
 from app.main import create_app
+from app.models import Meeting
 from tests.api.test_admin import NAME, PASSWORD, leader_rows, sign_in
 from tests.conftest import AUTH, BASE_URL
 from tests.delivery.test_announce import GROUP, future_thursday, mail_settings, outbox_rows
@@ -166,3 +167,60 @@ def _hidden(page: str) -> dict[str, str]:
             fields[name] = html.unescape(found.group(1))
     fields["status"] = "ongoing"
     return {name: html.unescape(value) for name, value in fields.items()}
+
+
+def _count_meetings(engine: Engine) -> int:
+    with Session(engine) as session:
+        return len(session.exec(select(Meeting.id)).all())
+
+
+def test_1_back_and_save_again_never_makes_a_second_meeting(app: FastAPI, engine: Engine) -> None:
+    with Session(engine) as session:
+        accounts.add_user(session, NAME, PASSWORD)
+    browser = TestClient(app, base_url=BASE_URL, follow_redirects=False)
+    assert sign_in(browser).status_code == 303
+    page = browser.get("/admin/meetings/new?group=ai-in-cities-wg2").text
+    form = _hidden(page)
+    assert form.get("form_key"), "the form carries no one-time key"
+    day = (dt.date.today() + dt.timedelta(days=45)).isoformat()
+    form.update(group="ai-in-cities-wg2", date=day, start_time="10:00", end_time="11:00")
+    form.update(timezone="Europe/Zurich", status="confirmed", title="Once")
+    before = _count_meetings(engine)
+    first = browser.post("/admin/meetings/new", data=form, headers={"Origin": BASE_URL})
+    again = browser.post("/admin/meetings/new", data=form, headers={"Origin": BASE_URL})
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == first.headers["location"]  # what the first saved
+    assert _count_meetings(engine) == before + 1
+    # A new form is a new key: a second meeting on purpose is still possible.
+    fresh = _hidden(browser.get("/admin/meetings/new").text)
+    assert fresh["form_key"] != form["form_key"]
+
+
+def test_1_an_api_post_with_an_idempotency_key_is_made_once(
+    client: TestClient, engine: Engine
+) -> None:
+    day = (dt.date.today() + dt.timedelta(days=46)).isoformat()
+    body = {"group": "ai-in-cities-wg2", "date": day, "start_time": "10:00", "end_time": "11:00"}
+    key = {**AUTH, "Idempotency-Key": "9b7c1d6e-2f4a-4c1b-8e53-0a7d2c9f1e11"}
+    before = _count_meetings(engine)
+    first = client.post("/api/meetings", json=body, headers=key)
+    again = client.post("/api/meetings", json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["uid"] == first.json()["uid"]
+    assert again.headers["location"] == first.headers["location"]
+    assert _count_meetings(engine) == before + 1
+    other = client.post("/api/meetings", json={**body, "title": "Another"}, headers=key)
+    assert other.status_code == 422
+    assert "Idempotency-Key" in str(other.json()["detail"])
+    assert _count_meetings(engine) == before + 1
+    group = {"slug": "idem-group", "name": "Idempotent", "kind": "thematic"}
+    assert client.post("/api/groups", json=group, headers=key).status_code == 422
+    own = {**AUTH, "Idempotency-Key": "group-key-1"}
+    made = [client.post("/api/groups", json=group, headers=own) for _ in range(2)]
+    assert [m.status_code for m in made] == [201, 201]  # not 409: the repeat is the first
+    assert (
+        client.post(
+            "/api/meetings", json=body, headers={**AUTH, "Idempotency-Key": "k" * 201}
+        ).status_code
+        == 422
+    )
