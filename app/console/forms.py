@@ -121,8 +121,11 @@ def _differences(opened: str | None, now: Mapping[str, Any]) -> list[tuple[str, 
         before = {}
     if not isinstance(before, dict):
         before = {}
+    # The sequence and uid are the calendars' bookkeeping, not something a person changed.
     return [
-        (name, before.get(name), value) for name, value in now.items() if before.get(name) != value
+        (name, before.get(name), value)
+        for name, value in now.items()
+        if before.get(name) != value and name not in ("sequence", "uid")
     ]
 
 

@@ -14,6 +14,26 @@ from app.delivery import outbox
 from app.models import Change, Group, GroupStatus, Meeting, MeetingStatus, OutboxMessage
 from app.readmodel.groups import group_index
 
+# --- words ------------------------------------------------------------------------------------
+
+SEED_ACTOR = crud.SEED_ACTOR
+ACTIONS = {
+    "create": "created",
+    "update": "changed",
+    "cancel": "cancelled",
+    "seed": "updated from the action plan",
+    "purge": "removed for good",
+}
+
+
+def times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+
+
+def meetings(count: int) -> str:
+    return "one meeting" if count == 1 else f"{count} meetings"
+
+
 # --- the dashboard -----------------------------------------------------------------------------
 
 
@@ -95,9 +115,9 @@ def groups_to_look_at(session: Session, today: dt.date) -> list[GroupConcern]:
         ).one()
         reason = None
         if group.status in (GroupStatus.proposed, GroupStatus.to_be_kicked_off) and past:
-            reason = f"has met {past} time(s) but is still “{{status}}”"
+            reason = f"has met {times(past)} but is still “{{status}}”"
         elif group.status in (GroupStatus.completed, GroupStatus.closed) and upcoming:
-            reason = f"is “{{status}}” but has {upcoming} upcoming meeting(s)"
+            reason = f"is “{{status}}” but has {meetings(upcoming)} to come"
         elif group.status == GroupStatus.ongoing and not upcoming:
             reason = "is ongoing but has no upcoming meeting"
         if reason:
@@ -112,6 +132,24 @@ def groups_to_look_at(session: Session, today: dt.date) -> list[GroupConcern]:
 class ChangeView:
     change: Change
     differences: list[tuple[str, Any, Any]]
+
+    @property
+    def who(self) -> str:
+        return "the action plan" if self.change.actor == SEED_ACTOR else self.change.actor
+
+    @property
+    def said(self) -> str:
+        """ "created from the action plan", "changed by maria": what happened, by whom."""
+        action = ACTIONS.get(self.change.action, self.change.action)
+        if self.change.actor == SEED_ACTOR:
+            return "created from the action plan" if self.change.action == "create" else action
+        return f"{action} by {self.change.actor}"
+
+    @property
+    def what(self) -> str:
+        """ "Created meeting", "Changed group"."""
+        action = ACTIONS.get(self.change.action, self.change.action)
+        return f"{action.capitalize()} {self.change.entity}"
 
     @property
     def link(self) -> str:
@@ -151,10 +189,13 @@ def last_change_of(session: Session, key: str) -> Change | None:
     ).first()
 
 
-def shown(value: Any) -> str:
-    """A value of the audit trail or of a conflict as one line of text."""
+def shown(value: Any, name: str | None = None) -> str:
+    """A value of the audit trail or of a conflict as one line of text; a status as people say
+    it ("To be kicked off")."""
     if value is None or value == [] or value == "":
         return "(none)"
+    if name == "status" and isinstance(value, str):
+        return value.replace("_", " ").capitalize()
     if isinstance(value, list):
         parts = []
         for item in value:

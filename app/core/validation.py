@@ -3,13 +3,62 @@ form errors, the command line and the crud layer's Invalid."""
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections.abc import Mapping
 from typing import Any
 
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def _not_a_day(text: str) -> str | None:
+    """ "2027-02-30 is not a date: February 2027 has 28 days", for a real month's wrong day."""
+    found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text.strip())
+    if not found:
+        return None
+    year, month, day = (int(part) for part in found.groups())
+    if not 1 <= month <= 12:
+        return f"{text} is not a date: there is no month {month}"
+    days = calendar.monthrange(year, month)[1]
+    if day < 1 or day > days:
+        return f"{text} is not a date: {_MONTHS[month - 1]} {year} has {days} days"
+    return None
+
+
+def _plain(kind: str, raw: str, error: Mapping[str, Any]) -> str | None:
+    """Pydantic's wording for the common mistakes, as a person would say it."""
+    given = error.get("input")
+    context = error.get("ctx") or {}
+    if kind == "missing":
+        return "is required"
+    if kind.startswith("date") and isinstance(given, str):
+        return _not_a_day(given) or f"“{given}” is not a date: write it as YYYY-MM-DD"
+    if kind.startswith("time") and isinstance(given, str):
+        return f"“{given}” is not a time: write it as HH:MM on a 24-hour clock, like 16:00"
+    if kind == "string_too_long":
+        size = f" (this has {len(given)})" if isinstance(given, str) else ""
+        return f"is too long: at most {context.get('max_length')} characters{size}"
+    if kind == "string_too_short":
+        least = context.get("min_length", 1)
+        return "must not be empty" if least == 1 else f"needs at least {least} characters"
+    if kind == "enum":
+        choices = str(context.get("expected", "")).replace("'", "")
+        return f"must be one of: {choices}"
+    if kind in ("int_parsing", "int_type"):
+        return "must be a whole number"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return raw.replace("Input should be", "must be")
+    return None
+
 
 def message(error: Mapping[str, Any], default: str = "invalid") -> str:
-    """The reason without pydantic's "Value error, " prefix."""
-    return str(error.get("msg", default)).removeprefix("Value error, ")
+    """The reason in plain words: pydantic's common messages said as a person would, a check of
+    our own without pydantic's "Value error, " prefix."""
+    raw = str(error.get("msg", default))
+    return _plain(str(error.get("type", "")), raw, error) or raw.removeprefix("Value error, ")
 
 
 def named_field(text: str) -> tuple[str, str] | None:

@@ -6,6 +6,7 @@ live in `common` (errors, clock, If-Match, audit), `groups` and `meetings`; call
 """
 
 from app.crud.common import (
+    SEED_ACTOR,
     Conflict,
     Expected,
     Invalid,
@@ -43,6 +44,7 @@ from app.crud.meetings import (
 
 __all__ = [
     "MEETING_ORDER",
+    "SEED_ACTOR",
     "Conflict",
     "Expected",
     "Invalid",

@@ -50,6 +50,11 @@ class PreconditionFailed(ValueError):
         self.snapshot = snapshot or {}
 
 
+# The actor of every write the seed file makes (app.store.seeding); the console says "the action
+# plan" for it.
+SEED_ACTOR = "seed"
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 

@@ -74,8 +74,12 @@ def _slug(value: str) -> str:
 
 def _url(value: str) -> str:
     value = _single_line(value)
+    if re.match(r"^https?://", value) and re.search(r"\s", value):
+        raise ValueError(
+            "has a space in it: a link cannot contain spaces (remove it, or write %20)"
+        )
     if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
-        raise ValueError("must be an http:// or https:// URL")
+        raise ValueError("must be a link starting with http:// or https://")
     return value
 
 

@@ -138,7 +138,7 @@ class MeetingBase(BaseModel):
             raise ValueError("end_time: give both start_time and end_time, or neither (all-day)")
         if self.start_time is not None and self.end_time is not None:
             if self.end_time <= self.start_time:
-                raise ValueError("end_time: must be after start_time (same day)")
+                raise ValueError("end_time: must be after the start time, on the same day")
             for name, clock in (("start_time", self.start_time), ("end_time", self.end_time)):
                 try:
                     zones.to_utc(self.date, clock, self.timezone)

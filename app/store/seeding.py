@@ -40,7 +40,7 @@ from app.models import (
 from app.readmodel.groups import GroupInfo, group_index
 from app.timezone import zones
 
-SEED_ACTOR = "seed"
+SEED_ACTOR = crud.SEED_ACTOR
 SEED_NAME = "action-plan.yaml"
 # libyaml's safe loader when present: ten times faster than the pure-Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -296,7 +296,9 @@ def test_console_changes_are_audited_under_the_account_name(
     assert meeting.status == "cancelled" and meeting.sequence == 1
     audit = browser.get("/admin/changes", params={"group": SLUG})
     assert audit.status_code == 200
-    assert "ongoing → completed" in audit.text or "to_be_kicked_off → completed" in audit.text
+    # Statuses and actions as people say them (issue 24, point 3).
+    assert "To be kicked off → Completed" in audit.text or "Ongoing → Completed" in audit.text
+    assert "Cancelled meeting" in audit.text and "to_be_kicked_off" not in audit.text
     assert audit.text.count(f">{uid}<") == 2
 
 
@@ -403,11 +405,11 @@ def test_console_form_errors_are_422_in_the_apis_words_never_500(browser: TestCl
     }
     response = _post(browser, "/admin/meetings/new", token, **bad)
     assert response.status_code == 422
-    assert "must be an http:// or https:// URL" in response.text
+    assert "must be a link starting with http:// or https://" in response.text
     edit = _post(browser, f"/admin/meetings/{UID}", token, version="not a number", title="x")
     assert edit.status_code == 409
     garbage = _post(browser, f"/admin/groups/{SLUG}", token, version="1", status="sleeping")
     assert garbage.status_code == 422
-    assert "Input should be" in garbage.text
+    assert "must be one of: " in garbage.text and "Input should be" not in garbage.text
     nul = sign_in(browser, name="ali\x00ce")
     assert nul.status_code == 400

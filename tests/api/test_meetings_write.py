@@ -273,8 +273,8 @@ def test_an_invalid_patch_is_422_naming_the_field_and_changes_nothing(
 @pytest.mark.parametrize(
     ("change", "field", "reason"),
     [
-        ({"end_time": "15:00"}, "end_time", "after start_time"),
-        ({"start_time": "17:30"}, "end_time", "after start_time"),
+        ({"end_time": "15:00"}, "end_time", "after the start time"),
+        ({"start_time": "17:30"}, "end_time", "after the start time"),
         ({"date": "2024-03-31", "start_time": "02:00"}, "start_time", "does not exist"),
         ({"date": "2024-10-27", "start_time": "01:00", "end_time": "02:30"}, "end_time", "twice"),
         ({"start_time": None}, "end_time", "both"),

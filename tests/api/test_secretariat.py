@@ -224,3 +224,40 @@ def test_1_an_api_post_with_an_idempotency_key_is_made_once(
         ).status_code
         == 422
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"date": "2027-02-30"}, "date", "2027-02-30 is not a date: February 2027 has 28 days"),
+        ({"start_time": "4pm"}, "start_time", "“4pm” is not a time: write it as HH:MM"),
+        ({"title": "x" * 201}, "title", "is too long: at most 200 characters (this has 201)"),
+        ({"join_url": "https://meet.example.org/a b"}, "join_url", "has a space in it"),
+        ({"end_time": "09:00"}, "end_time", "must be after the start time, on the same day"),
+    ],
+)
+def test_3_messages_are_in_plain_words_not_the_validators(
+    client: TestClient, change: dict[str, str], field: str, words: str
+) -> None:
+    body = {"group": "ai-in-cities-wg2", "date": "2027-03-04", "start_time": "10:00"}
+    body.update({"end_time": "11:00", **change})
+    answer = client.post("/api/meetings", json=body, headers=AUTH)
+    assert answer.status_code == 422
+    (error,) = answer.json()["detail"]
+    assert error["loc"][-1] == field  # the API keeps the field's name
+    assert words in error["msg"], error
+    assert "Input should be" not in error["msg"] and "String should" not in error["msg"]
+
+
+def test_3_the_console_says_counts_statuses_and_actions_as_people_do(
+    app: FastAPI, engine: Engine
+) -> None:
+    with Session(engine) as session:
+        accounts.add_user(session, NAME, PASSWORD)
+    browser = TestClient(app, base_url=BASE_URL, follow_redirects=False)
+    assert sign_in(browser).status_code == 303
+    dashboard = browser.get("/admin").text
+    assert "created from the action plan" in dashboard
+    assert "create by seed" not in dashboard and "time(s)" not in dashboard
+    audit = browser.get("/admin/changes").text
+    assert "the action plan" in audit and ">seed<" not in audit
