@@ -4,9 +4,9 @@ thin routes over app.console.forms."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import crud
@@ -49,7 +49,7 @@ def read_dashboard(
         {
             "who": who,
             "upcoming": [meeting_view(m, index[m.group_id], base) for m in upcoming],
-            "changes": views.recent_changes(session, limit=10),
+            "changes": views.recent_changes(session, limit=10)[0],
             "concerns": views.groups_to_look_at(session, _today()),
             "delivery": views.delivery(session),
         },
@@ -284,14 +284,25 @@ def read_changes(
     who: SignedInDep,
     session: WriteSessionDep,
     service: FeedServiceDep,
-    group: str = "",
+    group: Annotated[str, Query(max_length=80)] = "",
+    key: Annotated[str, Query(max_length=120)] = "",
+    actor: Annotated[str, Query(max_length=80)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     index = service.groups(session)
     chosen = group if any(info.slug == group for info in index.values()) else None
+    wanted = views.AuditFilter(chosen, key.strip() or None, actor.strip() or None, page)
+    changes, total = views.recent_changes(session, wanted)
+    pages = max(1, -(-total // views.AUDIT_PAGE))
     context = {
         "who": who,
-        "changes": views.recent_changes(session, chosen, limit=200),
+        "changes": changes,
+        "total": total,
+        "page": min(page, pages),
+        "pages": pages,
         "groups": list(index.values()),
+        "actors": views.actors(session),
         "chosen": chosen,
+        "wanted": wanted,
     }
     return console_page(request, "admin/changes.html", context)

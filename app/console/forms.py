@@ -67,6 +67,14 @@ FIELD_LABELS = {
     "notes": "Notes",
     "announce": "Announce to the mailing list",
     "form": "Form",
+    "slug": "Id",
+    "kind": "Kind",
+    "name": "Name",
+    "short_name": "Short name",
+    "code": "Code",
+    "parent": "Thematic group",
+    "secretariat": "Secretariat",
+    "position": "Place in the plan",
 }
 # The group form's leaders are rows of two fields, name and organisation: the rows a group has
 # and two blank ones, up to MAX_LEADERS (the form's field limit allows it).

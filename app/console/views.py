@@ -164,23 +164,56 @@ def _change_view(change: Change) -> ChangeView:
     differences = [
         (name, before.get(name), after.get(name))
         for name in names
-        if before.get(name) != after.get(name) and name != "sequence"
+        if before.get(name) != after.get(name)
+        and name not in ("sequence", "uid")
+        # A creation lists what it was given, not every empty field.
+        and (change.action != "create" or after.get(name) not in (None, "", []))
     ]
     return ChangeView(change, differences)
 
 
+AUDIT_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit trail shows: a group (with its working groups and their meetings), one
+    meeting or group by its key, one person; a page of AUDIT_PAGE, newest first."""
+
+    group: str | None = None
+    key: str | None = None
+    actor: str | None = None
+    page: int = 1
+
+
 def recent_changes(
-    session: Session, group: str | None = None, limit: int = 100
-) -> list[ChangeView]:
-    """Newest first; with `group`, the changes of that group, its working groups and the
-    meetings they hold now."""
-    statement = select(Change).order_by(col(Change.id).desc()).limit(limit)
-    if group is not None:
-        ids = crud.group_ids_covering(session, [group])
+    session: Session, shown_: AuditFilter = AuditFilter(), limit: int = AUDIT_PAGE
+) -> tuple[list[ChangeView], int]:
+    """A page of the audit trail, newest first, and how many changes the filter finds."""
+    conditions: list[Any] = []
+    if shown_.group is not None:
+        ids = crud.group_ids_covering(session, [shown_.group])
         slugs = session.exec(select(Group.slug).where(col(Group.id).in_(ids))).all()
         uids = session.exec(select(Meeting.uid).where(col(Meeting.group_id).in_(ids))).all()
-        statement = statement.where(col(Change.key).in_([*slugs, *uids]))
-    return [_change_view(change) for change in session.exec(statement).all()]
+        conditions.append(col(Change.key).in_([*slugs, *uids]))
+    if shown_.key:
+        conditions.append(col(Change.key) == shown_.key)
+    if shown_.actor:
+        conditions.append(col(Change.actor) == shown_.actor)
+    total = session.exec(select(func.count()).select_from(Change).where(*conditions)).one()
+    statement = (
+        select(Change)
+        .where(*conditions)
+        .order_by(col(Change.id).desc())
+        .offset((max(shown_.page, 1) - 1) * limit)
+        .limit(limit)
+    )
+    return [_change_view(change) for change in session.exec(statement).all()], int(total)
+
+
+def actors(session: Session) -> list[str]:
+    """Everyone who has changed something, for the audit trail's filter."""
+    return sorted(session.exec(select(Change.actor).distinct()).all())
 
 
 def last_change_of(session: Session, key: str) -> Change | None:

@@ -16,7 +16,11 @@ import httpx
 import pytest
 import pytz
 from playwright.sync_api import Browser, BrowserContext, Page
+from sqlmodel import Session
 
+from app import crud
+from app.core.db import make_engine
+from app.models import MeetingUpdate
 from tests.browser.conftest import DOCS, Watch, open_page
 from tests.ical_parsers import ParsedEvent, parse_icalendar
 from tests.utils.mail import LIST, Inbox, calendar_part, smtp_server, wait_for
@@ -60,6 +64,10 @@ def inbox() -> Iterator[Inbox]:
         yield running
 
 
+STORES: dict[str, str] = {}
+CONSOLE = "console"
+
+
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[str]:
     """A server of its own (the public page tests expect the seed untouched), with one account
@@ -84,6 +92,7 @@ def console(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[
     )
     assert added.returncode == 0, added.stderr
     assert PASSWORD not in added.stdout + added.stderr
+    STORES[CONSOLE] = str(env["DATABASE_URL"])
     with running_servers(env, folder) as (running,):
         yield running.url
 
@@ -439,28 +448,100 @@ def test_favicon(console: str) -> None:
     assert answer.content[:4] == b"\x00\x00\x01\x00"
 
 
+SCREENSHOT_WIDTHS = (390, 1280)
+SEEDED_UID = "ai-in-cities-wg2-2023-07-27"
+
+
 def test_console_screenshots(console: str, browser: Browser) -> None:
-    context = _context(browser, viewport={"width": 1280, "height": 900})
+    """The dashboard, a meeting form with an error and the audit trail, at a phone's width and a
+    desktop's, in docs/ (issue 24)."""
+    names = []
+    for width in SCREENSHOT_WIDTHS:
+        context = _context(browser, viewport={"width": width, "height": 900})
+        try:
+            page, watch = open_page(context)
+            _sign_in(page, console)
+            DOCS.mkdir(exist_ok=True)
+            names.append(f"screenshot-console-dashboard-{width}.png")
+            page.screenshot(path=str(DOCS / names[-1]), full_page=True)
+            page.goto(f"{console}/admin/meetings/new")
+            _fill_meeting(
+                page,
+                group=GROUP,
+                date=TRANSITION.isoformat(),
+                start="02:30",
+                end="03:30",
+                title="Kick-off of the working group",
+            )
+            page.get_by_role("button", name="Save").click()
+            page.locator(".field-error").first.wait_for()
+            watch.refused(422)
+            names.append(f"screenshot-console-meeting-{width}.png")
+            page.screenshot(path=str(DOCS / names[-1]), full_page=True)
+            page.goto(f"{console}/admin/changes")
+            names.append(f"screenshot-console-audit-{width}.png")
+            page.screenshot(path=str(DOCS / names[-1]), full_page=True)
+            watch.assert_clean()
+        finally:
+            context.close()
+    for name in names:
+        assert (DOCS / name).read_bytes().startswith(b"\x89PNG")
+
+
+CONSOLE_PAGES = (
+    "/admin",
+    "/admin/meetings/new",
+    f"/admin/meetings/{SEEDED_UID}",
+    "/admin/groups",
+    f"/admin/groups/{GROUP}",
+    "/admin/changes",
+    f"/admin/changes?group={GROUP}",
+)
+
+
+def test_every_console_page_fits_a_phone(console: str, browser: Browser) -> None:
+    """Issue 24, point 8: the audit trail was 589 px wide at 390 px."""
+    context = _context(browser, viewport={"width": 390, "height": 844})
     try:
         page, watch = open_page(context)
         _sign_in(page, console)
-        DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / "screenshot-console-dashboard.png"), full_page=True)
-        page.goto(f"{console}/admin/meetings/new")
-        _fill_meeting(
-            page,
-            group=GROUP,
-            date=TRANSITION.isoformat(),
-            start="02:30",
-            end="03:30",
-            title="Kick-off of the working group",
-        )
-        page.get_by_role("button", name="Save").click()
-        page.locator(".field-error").first.wait_for()
-        watch.refused(422)
-        page.screenshot(path=str(DOCS / "screenshot-console-meeting.png"), full_page=True)
+        wide = {}
+        for path in CONSOLE_PAGES:
+            page.goto(console + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 390:
+                wide[path] = width
+        assert not wide, f"pages that scroll sideways at 390 px: {wide}"
         watch.assert_clean()
     finally:
         context.close()
-    for name in ("screenshot-console-dashboard.png", "screenshot-console-meeting.png"):
-        assert (DOCS / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_audit_trail_is_paged_and_filtered(console: str, signed_in: tuple[Page, Watch]) -> None:
+    """Issue 24, point 8: the whole trail on one page was 13,451 px tall."""
+    page, _ = signed_in
+    engine = make_engine(STORES[CONSOLE])
+    with Session(engine) as session:  # more than a page of changes, by someone else
+        for n in range(55):
+            crud.update_meeting(session, SEEDED_UID, MeetingUpdate(title=f"Take {n}"), "ana")
+    engine.dispose()
+    page.goto(f"{console}/admin/changes")
+    rows = page.locator("table.audit tbody tr")
+    assert rows.count() == 50
+    caption = page.locator("table.audit caption").inner_text()
+    assert "page 1 of" in caption, caption
+    page.get_by_role("link", name="Older").click()
+    assert "page=2" in page.url and rows.count() > 0
+    page.goto(f"{console}/admin/changes")
+    page.get_by_label("Person").select_option(label="the action plan")
+    page.get_by_role("button", name="Show").click()
+    who = page.locator("table.audit tbody tr td:nth-child(2)").all_inner_texts()
+    assert who and set(who) == {"the action plan"}, who
+    page.get_by_label("Person").select_option(label="ana")
+    page.get_by_role("button", name="Show").click()
+    assert rows.count() == 50 and "55 in all" in page.locator("table.audit caption").inner_text()
+    page.goto(f"{console}/admin/changes")
+    page.get_by_label("Meeting or group (its id)").fill(SEEDED_UID)
+    page.get_by_role("button", name="Show").click()
+    keys = page.locator("table.audit tbody tr td:nth-child(3) a").all_inner_texts()
+    assert keys and set(keys) == {SEEDED_UID}, keys
