@@ -57,3 +57,17 @@ def test_postgresql_has_no_default_password() -> None:
     text = (Path(__file__).resolve().parents[1] / "compose.yaml").read_text()
     assert "change-this-password" not in text
     assert SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:-}"
+
+
+def test_the_readmes_docker_commands_name_the_public_address() -> None:
+    """Issue 24, point 12: opening the service by the server's address gave 400 because the
+    README's Docker section never set PUBLIC_BASE_URL or ALLOWED_HOSTS."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    deploying = readme.split("## Deploying", 1)[1].split("\n## ", 1)[0]
+    run = re.search(r"docker run .*?u4ssc-calendar\n", deploying, flags=re.S)
+    assert run, deploying
+    assert "PUBLIC_BASE_URL=" in run.group(0) and "ALLOWED_HOSTS=" in run.group(0)
+    for name, service in SERVICES.items():
+        environment = service.get("environment", {})
+        if "DATABASE_URL" in environment or name == "calendar":
+            assert "PUBLIC_BASE_URL" in environment and "ALLOWED_HOSTS" in environment, name
