@@ -20,12 +20,33 @@ from app import crud
 from app.auth import accounts, tokens
 from app.cli import delivery, plan
 from app.core import validation
-from app.core.config import get_settings
-from app.core.db import make_engine, write_session
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine, store_location, write_session
 from app.store import seeding
-from app.store.migrate import migrate, prepare
+from app.store.migrate import exists, migrate, prepare
 
 Handler = Callable[[argparse.Namespace, Engine], int]
+# The commands that may make a store where there is none; every other one refuses (issue 24:
+# `user add` run in another folder made a calendar of its own there and said nothing).
+MAKE_A_STORE = frozenset({"serve", "migrate", "seed", "import"})
+
+
+def _which_store(settings: Settings, engine: Engine) -> str:
+    """The store and why it is that one: DATABASE_URL, or the default when it is unset."""
+    where = store_location(engine)
+    if "database_url" in settings.model_fields_set:
+        return f"{where} (from DATABASE_URL)"
+    return f"{where} (the default: DATABASE_URL is not set)"
+
+
+def _no_store(settings: Settings, engine: Engine) -> int:
+    print(
+        f"error: no calendar store at {_which_store(settings, engine)}. Set DATABASE_URL to the "
+        "store the service uses, or make one here with `u4ssc-calendar serve`, `migrate` or "
+        "`seed`.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _serve(args: argparse.Namespace, engine: Engine) -> int:
@@ -37,6 +58,7 @@ def _serve(args: argparse.Namespace, engine: Engine) -> int:
     # Migrate and seed before binding the port: an unreachable database is then one clear line
     # (see main), not a start-up traceback; each worker's own start-up finds nothing left to do.
     prepare(engine, settings)
+    print(f"u4ssc-calendar: store {_which_store(settings, engine)}", file=sys.stderr, flush=True)
     workers = args.workers or settings.workers
     options = protocol.server_options(settings)
     if workers > 1:
@@ -233,7 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     engine = make_engine(settings.database_url)
     try:
-        if args.command not in ("serve", "migrate", "seed", "import"):
+        if args.command not in MAKE_A_STORE:
+            if not exists(engine):
+                return _no_store(settings, engine)
             prepare(engine, settings)
         result: int = args.handler(args, engine)
         return result

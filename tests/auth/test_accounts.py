@@ -29,6 +29,7 @@ def database(empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("AUTO_SEED", "false")
     monkeypatch.delenv("ADMIN_TOKEN", raising=False)
     get_settings.cache_clear()
+    assert main.main(["migrate"]) == 0  # the commands refuse a store that does not exist
     yield empty_database_url
     get_settings.cache_clear()
 

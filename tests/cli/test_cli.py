@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +16,9 @@ from fastapi.testclient import TestClient
 
 from app.cli import main
 from app.core.config import Settings, get_settings
+from app.core.db import make_engine
 from app.main import create_app
+from app.store.migrate import prepare
 from tests.conftest import BASE_URL
 from tests.utils.errors import assert_error
 
@@ -23,9 +26,23 @@ MEETING = "ai-in-cities-wg2-2023-07-27"
 DROPPED = "procurement-wg2-2023-12-21"
 
 
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store as `serve` leaves it on first start: migrated and seeded with the plan."""
+    path = tmp_path_factory.mktemp("cli") / "seeded.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    try:
+        prepare(engine, Settings(database_url=url, seed_file=None, auto_seed=True))
+    finally:
+        engine.dispose()
+    return path
+
+
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """DATABASE_URL for the command line: a fresh SQLite file, no ADMIN_TOKEN."""
+def database(seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DATABASE_URL for the command line: a fresh copy of a seeded SQLite file, no ADMIN_TOKEN."""
+    shutil.copyfile(seeded, tmp_path / "main.db")
     url = f"sqlite:///{tmp_path / 'main.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("PUBLIC_BASE_URL", BASE_URL)
