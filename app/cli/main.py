@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app import crud
-from app.auth import accounts, tokens
-from app.cli import delivery, plan
+from app.auth import accounts as auth_accounts
+from app.auth import tokens
+from app.cli import accounts, delivery, plan
 from app.core import validation
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, store_location, write_session
@@ -121,80 +122,27 @@ def _export(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
-def _token_create(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        token = tokens.create_token(session, args.name)
-    print(token)
-    print(f"token {args.name!r} created; it is shown only now", file=sys.stderr)
-    return 0
-
-
-def _token_revoke(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        tokens.revoke_token(session, args.name)
-    print(f"token {args.name!r} revoked")
-    return 0
-
-
-def _token_list(_args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        for row in tokens.list_tokens(session):
-            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-            print(f"{row.name}\tcreated {row.created_at:%Y-%m-%d}\t{state}")
-    return 0
-
-
-def _read_password(args: argparse.Namespace) -> str:
-    """From standard input (--password-stdin: the first line) or typed twice at the terminal."""
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Password again: ") != first:
-        raise accounts.AccountError("the two passwords differ; nothing changed")
-    return first
-
-
-def _user_add(args: argparse.Namespace, engine: Engine) -> int:
-    password = _read_password(args)
-    with Session(engine) as session:
-        accounts.add_user(session, args.name, password)
-    print(f"user {args.name!r} added; they sign in at /admin/login")
-    return 0
-
-
-def _user_passwd(args: argparse.Namespace, engine: Engine) -> int:
-    password = _read_password(args)
-    with Session(engine) as session:
-        accounts.set_password(session, args.name, password)
-    print(f"password of {args.name!r} changed; their sessions have ended")
-    return 0
-
-
-def _user_disable(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        accounts.disable_user(session, args.name)
-    print(f"user {args.name!r} disabled; their sessions have ended")
-    return 0
-
-
-def _user_list(_args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        for user in accounts.list_users(session):
-            state = "disabled" if user.disabled else "active"
-            print(f"{user.name}\tcreated {user.created_at:%Y-%m-%d}\t{state}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="u4ssc-calendar",
         description="Keep the U4SSC meeting calendar current. DATABASE_URL selects the store.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {metadata.version('u4ssc-calendar')}"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, handler: Handler, help_text: str, parent: Any = sub) -> Any:
-        p = parent.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(handler=handler)
+    def command(
+        name: str,
+        handler: Handler | None,
+        help_text: str,
+        parent: Any = sub,
+        aliases: Sequence[str] = (),
+    ) -> Any:
+        """One subcommand; `aliases` are the older names that still work."""
+        p = parent.add_parser(name, help=help_text, description=help_text, aliases=aliases)
+        if handler is not None:
+            p.set_defaults(handler=handler)
         return p
 
     p = command("serve", _serve, "run the web service")
@@ -211,31 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("export", _export, "write everything as a seed file (YAML)")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
 
-    tokens = command("token", lambda a, e: 2, "issue and revoke API tokens").add_subparsers(
-        dest="action", required=True
-    )
-    p = command("create", _token_create, "issue a token; printed once", tokens)
-    p.add_argument("name")
-    p = command("revoke", _token_revoke, "revoke a token", tokens)
-    p.add_argument("name")
-    command("list", _token_list, "list tokens (names only)", tokens)
-
-    users = command("user", lambda a, e: 2, "console accounts").add_subparsers(
-        dest="action", required=True
-    )
-    for name, handler, text in (
-        ("add", _user_add, "add an account (password typed twice, or --password-stdin)"),
-        ("passwd", _user_passwd, "set a new password; the account's sessions end"),
-    ):
-        p = command(name, handler, text, users)
-        p.add_argument("name")
-        p.add_argument(
-            "--password-stdin", action="store_true", help="read the password from standard input"
-        )
-    p = command("disable", _user_disable, "disable an account; its sessions end", users)
-    p.add_argument("name")
-    command("list", _user_list, "list accounts (names and state)", users)
-
+    accounts.register(command)
     plan.register(command)
     delivery.register(command)
     return parser
@@ -264,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (crud.NotFound, crud.Invalid, crud.Conflict, crud.PreconditionFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (seeding.SeedError, tokens.TokenError, accounts.AccountError) as exc:
+    except (seeding.SeedError, tokens.TokenError, auth_accounts.AccountError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ValidationError as exc:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import crud
 from app.core.config import Settings
@@ -81,7 +81,7 @@ def _write_messages(session: Session) -> None:
         return
     index = group_index(session)
     by_slug = {info.slug: info for info in index.values()}
-    hooks = list(session.exec(select(Webhook)).all())
+    hooks = list(session.exec(select(Webhook).where(col(Webhook.disabled).is_(False))).all())
     policy = outbox.Policy.from_settings(context.settings)
     for change in changes:
         if change.entity == "meeting":

@@ -92,7 +92,7 @@ def test_user_commands_keep_only_an_argon2id_hash_and_never_print_the_password(
     assert code == 1 and "user name" in bad
 
     code, listed = run(capsys, monkeypatch, "user", "list")
-    assert code == 0 and listed.startswith("maria\tcreated ") and "active" in listed
+    assert code == 0 and listed.startswith("NAME\tCREATED\tSTATE\nmaria\t") and "active" in listed
 
     engine = make_engine(database)
     try:
