@@ -23,13 +23,17 @@ from app.cli import accounts, delivery, plan
 from app.core import validation
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, store_location, write_session
-from app.store import seeding
+from app.store import exporting, seeding
 from app.store.migrate import exists, migrate, prepare
 
 Handler = Callable[[argparse.Namespace, Engine], int]
 # The commands that may make a store where there is none; every other one refuses (issue 24:
 # `user add` run in another folder made a calendar of its own there and said nothing).
 MAKE_A_STORE = frozenset({"serve", "migrate", "seed", "import"})
+FORCE_HELP = (
+    "also overwrite the fields people edited (console, API, command line) since the seed last "
+    "wrote them; without it they are kept and listed"
+)
 
 
 def _which_store(settings: Settings, engine: Engine) -> str:
@@ -104,17 +108,20 @@ def _seed(args: argparse.Namespace, engine: Engine) -> int:
     migrate(engine)
     with write_session(engine) as session:
         delivery.notifying(session, args)
-        report = seeding.load(session, args.file, dry_run=args.dry_run)
+        report = seeding.load(session, args.file, dry_run=args.dry_run, force=args.force)
     prefix = "would " if args.dry_run else ""
     for line in report:
         print(prefix + line)
-    print(f"{len(report)} change(s){' (dry run: nothing written)' if args.dry_run else ''}")
+    for line in report.kept:
+        print(f"{prefix}{line}; --force writes the file's values over them")
+    kept = f", {len(report.kept)} edited record(s) kept" if report.kept else ""
+    print(f"{len(report)} change(s){kept}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
 
 
 def _export(args: argparse.Namespace, engine: Engine) -> int:
     with Session(engine) as session:
-        text = seeding.dump_yaml(seeding.export(session))
+        text = exporting.dump_yaml(exporting.export(session))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -150,12 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--workers", type=int, default=None, help="server processes (WORKERS)")
     command("migrate", _migrate, "bring the database to the current schema")
-    p = command("seed", _seed, "load a seed file (default: the bundled action plan)")
-    p.add_argument("file", nargs="?", type=Path)
-    p.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
-    p = command("import", _seed, "load an exported file (the seed format)")
-    p.add_argument("file", type=Path)
-    p.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
+    for name, text, file_nargs in (
+        ("seed", "load a seed file (default: the bundled action plan)", "?"),
+        ("import", "load an exported file (the seed format)", None),
+    ):
+        p = command(name, _seed, text)
+        p.add_argument("file", nargs=file_nargs, type=Path)
+        p.add_argument("--dry-run", action="store_true", help="print what would change only")
+        p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p = command("export", _export, "write everything as a seed file (YAML)")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
 
