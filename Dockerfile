@@ -48,6 +48,8 @@ COPY --from=build /opt/venv /opt/venv
 
 FROM scratch
 COPY --from=runtime / /
+# The store is the volume's SQLite file, named here so that `docker exec ... u4ssc-calendar`
+# finds the one `serve` uses (outside a container the default is the user's data folder).
 ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LANG=C.UTF-8 \
     PYTHONUNBUFFERED=1 \

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Start a throwaway PostgreSQL server for the tests and print its TEST_DATABASE_URL.
-# Installs Debian's `postgresql` when missing (needs root), keeps the cluster in ./.pg (or
-# PG_DIR), listens on 127.0.0.1:$PG_PORT (default 54329, or a free port when that one is taken).
-# Running it again reuses the server.
-# `scripts/postgres.sh stop` stops it.
+# Installs Debian's `postgresql` when missing (needs root), listens on 127.0.0.1:$PG_PORT
+# (default 54329, or a free port when that one is taken). Running it again reuses the server.
+# `scripts/postgres.sh stop` stops it; `scripts/postgres.sh remove` stops it and deletes it.
+#
+# The cluster is kept in /var/tmp/u4ssc-calendar-pg-<hash of this checkout's path> (or PG_DIR),
+# not in the checkout: run as root, the server runs as the postgres user, who cannot enter a
+# checkout under /root or in a `mktemp -d` folder (initdb stopped with "could not change
+# directory ... Permission denied"). For the same reason its commands run from inside PG_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PG_DIR=${PG_DIR:-$PWD/.pg}
+PG_DIR=${PG_DIR:-/var/tmp/u4ssc-calendar-pg-$(pwd -P | sha256sum | cut -c1-12)}
 PG_USER=u4ssc
 PG_PASSWORD=u4ssc-test-password
 log() { echo "postgres.sh: $*" >&2; }
 
-as_postgres() {
-  if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+as_postgres() {  # from PG_DIR: the server's user may not enter the folder we were run from
+  if [[ $(id -u) == 0 ]]; then (cd "$PG_DIR" && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 if ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
@@ -23,13 +27,19 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
 fi
 BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
-if [[ ${1:-} == stop ]]; then
-  [[ -f $PG_DIR/data/postmaster.pid ]] && as_postgres "$BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >&2
+if [[ ${1:-} == stop || ${1:-} == remove ]]; then
+  if [[ -f $PG_DIR/data/postmaster.pid ]]; then
+    as_postgres "$BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >&2
+  fi
+  if [[ $1 == remove && -d $PG_DIR ]]; then
+    log "removing $PG_DIR"
+    rm -rf "$PG_DIR"
+  fi
   exit 0
 fi
 
-mkdir -p "$PG_DIR"
-[[ $(id -u) == 0 ]] && chown postgres:postgres "$PG_DIR"
+mkdir -p -m 0700 "$PG_DIR"
+if [[ $(id -u) == 0 ]]; then chown postgres:postgres "$PG_DIR"; fi
 if [[ ! -f $PG_DIR/data/PG_VERSION ]]; then
   log "creating a cluster in $PG_DIR/data"
   pwfile=$(mktemp)

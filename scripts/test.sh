@@ -28,7 +28,7 @@ echo "== tests on SQLite"
 env -u TEST_DATABASE_URL .venv/bin/pytest -q "$@"
 
 echo "== tests on PostgreSQL"
-# A local server in ./.pg (installed with apt when missing); TEST_DATABASE_URL, when set, names
+# A local server (scripts/postgres.sh: installed with apt when missing, kept under /var/tmp); TEST_DATABASE_URL, when set, names
 # another one instead. Each test gets a database of its own there.
 TEST_DATABASE_URL=${TEST_DATABASE_URL:-$(scripts/postgres.sh)}
 TEST_DATABASE_URL=$TEST_DATABASE_URL .venv/bin/pytest -q "$@"

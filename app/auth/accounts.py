@@ -80,11 +80,20 @@ def set_password(session: Session, name: str, password: str) -> None:
     session.commit()
 
 
-def disable_user(session: Session, name: str) -> None:
+def disable_user(session: Session, name: str, disabled: bool = True) -> None:
+    """Disable an account (its sessions end), or enable it again (disabled=False)."""
     user = _get(session, name)
-    user.disabled = True
+    user.disabled = disabled
     session.add(user)
     end_sessions_of(session, user)
+    session.commit()
+
+
+def remove_user(session: Session, name: str) -> None:
+    """Remove an account and its sessions; the audit trail keeps its name on what it changed."""
+    user = _get(session, name)
+    end_sessions_of(session, user)
+    session.delete(user)
     session.commit()
 
 

@@ -50,7 +50,7 @@ def create_token(session: Session, name: str) -> str:
         raise TokenError("'admin' is the name of ADMIN_TOKEN; choose another")
     existing = session.exec(select(ApiToken).where(ApiToken.name == name)).first()
     if existing is not None and existing.revoked_at is None:
-        raise TokenError(f"a token named {name!r} is active; revoke it first")
+        raise TokenError(f"a token named {name!r} is active; disable or remove it first")
     token = secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     if existing is not None:
@@ -68,6 +68,25 @@ def revoke_token(session: Session, name: str) -> None:
         raise TokenError(f"no active token named {name!r}")
     row.revoked_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     session.add(row)
+    session.commit()
+
+
+def enable_token(session: Session, name: str) -> None:
+    """Let a revoked token write again: the same secret (if it may have leaked: remove, add)."""
+    row = session.exec(select(ApiToken).where(ApiToken.name == name)).first()
+    if row is None or row.revoked_at is None:
+        raise TokenError(f"no disabled token named {name!r}")
+    row.revoked_at = None
+    session.add(row)
+    session.commit()
+
+
+def remove_token(session: Session, name: str) -> None:
+    """Forget a token, active or revoked; the audit trail keeps its name on what it changed."""
+    row = session.exec(select(ApiToken).where(ApiToken.name == name)).first()
+    if row is None:
+        raise TokenError(f"no token named {name!r}")
+    session.delete(row)
     session.commit()
 
 

@@ -11,11 +11,17 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.cli import listing
 from app.core.config import get_settings
 from app.delivery import notify, outbox, webhooks
 from app.delivery.sender import Sender
 
-ANNOUNCE_HELP = "also announce it on the mailing list (needs SMTP_URL and ANNOUNCE_TO)"
+ANNOUNCE_HELP = (
+    "also mail the change to the mailing list. Reads, from this command's own environment: "
+    "SMTP_URL and ANNOUNCE_TO (both needed, else the command stops and writes nothing), MAIL_FROM "
+    "(default ORGANIZER_EMAIL), PUBLIC_BASE_URL (links), UID_DOMAIN. The mail is queued in the "
+    "outbox and sent by the running server's sender, or by `outbox run`"
+)
 
 
 def notifying(session: Session, args: argparse.Namespace) -> None:
@@ -38,11 +44,30 @@ def _webhook_add(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
-def _webhook_list(_args: argparse.Namespace, engine: Engine) -> int:
+def _webhook_list(args: argparse.Namespace, engine: Engine) -> int:
     with Session(engine) as session:
-        for hook in webhooks.list_webhooks(session):
-            groups = ",".join(hook.groups) or "all groups"
-            print(f"{hook.id}\t{hook.url}\t{groups}\tcreated {hook.created_at:%Y-%m-%d}")
+        rows = [
+            {
+                "id": hook.id,
+                "url": hook.url,
+                "groups": hook.groups or ["all groups"],
+                "created": hook.created_at,
+                "state": "disabled" if hook.disabled else "active",
+            }
+            for hook in webhooks.list_webhooks(session)
+        ]
+    listing.emit(args, ["id", "url", "groups", "created", "state"], rows)
+    return 0
+
+
+def _webhook_enable(args: argparse.Namespace, engine: Engine) -> int:
+    disabled = args.action == "disable"
+    with Session(engine) as session:
+        webhooks.set_disabled(session, args.id, disabled)
+    if disabled:
+        print(f"webhook {args.id} disabled; changes are not sent to it (calls queued still are)")
+    else:
+        print(f"webhook {args.id} enabled; every change is sent to it again")
     return 0
 
 
@@ -53,25 +78,27 @@ def _webhook_remove(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
+OUTBOX_COLUMNS = ["id", "message_id", "kind", "event", "status", "attempts", "when", "target"]
+
+
 def _outbox_list(args: argparse.Namespace, engine: Engine) -> int:
     with Session(engine) as session:
-        for row in outbox.list_messages(session, args.limit):
-            when = row.sent_at if row.status == outbox.SENT else row.next_attempt_at
-            print(
-                "\t".join(
-                    [
-                        str(row.id),
-                        row.message_id,
-                        row.kind,
-                        row.event,
-                        row.status,
-                        f"attempts {row.attempts}",
-                        f"{when:%Y-%m-%dT%H:%M:%SZ}" if when else "-",
-                        row.target,
-                        row.last_error or "",
-                    ]
-                )
-            )
+        rows = [
+            {
+                "id": row.id,
+                "message_id": row.message_id,
+                "kind": row.kind,
+                "event": row.event,
+                "status": row.status,
+                "attempts": row.attempts,
+                # Sent: when it was; otherwise when the next attempt is due.
+                "when": row.sent_at if row.status == outbox.SENT else row.next_attempt_at,
+                "target": row.target,
+                "last_error": row.last_error,
+            }
+            for row in outbox.list_messages(session, args.limit)
+        ]
+    listing.emit(args, [*OUTBOX_COLUMNS, "last_error"], rows)
     return 0
 
 
@@ -96,7 +123,7 @@ def _outbox_run(_args: argparse.Namespace, engine: Engine) -> int:
 
 def register(command: Callable[..., Any]) -> None:
     """Add `webhook` and `outbox` to the parser of app.cli.main (`command` makes one subcommand)."""
-    hooks = command("webhook", lambda a, e: 2, "endpoints that get every change").add_subparsers(
+    hooks = command("webhook", None, "endpoints that get every change").add_subparsers(
         dest="action", required=True
     )
     p = command("add", _webhook_add, "add an endpoint; prints its signing secret once", hooks)
@@ -107,15 +134,21 @@ def register(command: Callable[..., Any]) -> None:
         default=[],
         help="only changes of this group (repeatable; a thematic group brings its working groups)",
     )
-    command("list", _webhook_list, "list endpoints (never their secrets)", hooks)
-    p = command("remove", _webhook_remove, "remove an endpoint", hooks)
-    p.add_argument("id", type=int)
+    p = command("list", _webhook_list, "list endpoints (never their secrets)", hooks)
+    listing.add_json_option(p)
+    for name, handler, text in (
+        ("remove", _webhook_remove, "remove an endpoint; its queued calls are not made"),
+        ("disable", _webhook_enable, "send no more changes to an endpoint (kept, with its secret)"),
+        ("enable", _webhook_enable, "send changes to a disabled endpoint again"),
+    ):
+        command(name, handler, text, hooks).add_argument("id", type=int, help="from `webhook list`")
 
-    box = command("outbox", lambda a, e: 2, "messages to deliver: mail, webhooks").add_subparsers(
+    box = command("outbox", None, "messages to deliver: mail, webhooks").add_subparsers(
         dest="action", required=True
     )
     p = command("list", _outbox_list, "the newest messages and how they fared", box)
     p.add_argument("--limit", type=int, default=50)
+    listing.add_json_option(p)
     p = command("retry", _outbox_retry, "send a message again (a failed one too)", box)
     p.add_argument("id", help="the number from `outbox list`, or the message id")
     command("run", _outbox_run, "deliver what is due now, once, then stop", box)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +17,41 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app import crud
-from app.auth import accounts, tokens
-from app.cli import delivery, plan
+from app.auth import accounts as auth_accounts
+from app.auth import tokens
+from app.cli import accounts, delivery, plan
 from app.core import validation
-from app.core.config import get_settings
-from app.core.db import make_engine, write_session
-from app.store import seeding
-from app.store.migrate import migrate, prepare
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine, store_location, write_session
+from app.store import exporting, seeding
+from app.store.migrate import exists, migrate, prepare
 
 Handler = Callable[[argparse.Namespace, Engine], int]
+# The commands that may make a store where there is none; every other one refuses (issue 24:
+# `user add` run in another folder made a calendar of its own there and said nothing).
+MAKE_A_STORE = frozenset({"serve", "migrate", "seed", "import"})
+FORCE_HELP = (
+    "also overwrite the fields people edited (console, API, command line) since the seed last "
+    "wrote them; without it they are kept and listed"
+)
+
+
+def _which_store(settings: Settings, engine: Engine) -> str:
+    """The store and why it is that one: DATABASE_URL, or the default when it is unset."""
+    where = store_location(engine)
+    if "database_url" in settings.model_fields_set:
+        return f"{where} (from DATABASE_URL)"
+    return f"{where} (the default: DATABASE_URL is not set)"
+
+
+def _no_store(settings: Settings, engine: Engine) -> int:
+    print(
+        f"error: no calendar store at {_which_store(settings, engine)}. Set DATABASE_URL to the "
+        "store the service uses, or make one here with `u4ssc-calendar serve`, `migrate` or "
+        "`seed`.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _serve(args: argparse.Namespace, engine: Engine) -> int:
@@ -37,6 +63,7 @@ def _serve(args: argparse.Namespace, engine: Engine) -> int:
     # Migrate and seed before binding the port: an unreachable database is then one clear line
     # (see main), not a start-up traceback; each worker's own start-up finds nothing left to do.
     prepare(engine, settings)
+    print(f"u4ssc-calendar: store {_which_store(settings, engine)}", file=sys.stderr, flush=True)
     workers = args.workers or settings.workers
     options = protocol.server_options(settings)
     if workers > 1:
@@ -81,85 +108,24 @@ def _seed(args: argparse.Namespace, engine: Engine) -> int:
     migrate(engine)
     with write_session(engine) as session:
         delivery.notifying(session, args)
-        report = seeding.load(session, args.file, dry_run=args.dry_run)
+        report = seeding.load(session, args.file, dry_run=args.dry_run, force=args.force)
     prefix = "would " if args.dry_run else ""
     for line in report:
         print(prefix + line)
-    print(f"{len(report)} change(s){' (dry run: nothing written)' if args.dry_run else ''}")
+    for line in report.kept:
+        print(f"{prefix}{line}; --force writes the file's values over them")
+    kept = f", {len(report.kept)} edited record(s) kept" if report.kept else ""
+    print(f"{len(report)} change(s){kept}{' (dry run: nothing written)' if args.dry_run else ''}")
     return 0
 
 
 def _export(args: argparse.Namespace, engine: Engine) -> int:
     with Session(engine) as session:
-        text = seeding.dump_yaml(seeding.export(session))
+        text = exporting.dump_yaml(exporting.export(session))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    return 0
-
-
-def _token_create(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        token = tokens.create_token(session, args.name)
-    print(token)
-    print(f"token {args.name!r} created; it is shown only now", file=sys.stderr)
-    return 0
-
-
-def _token_revoke(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        tokens.revoke_token(session, args.name)
-    print(f"token {args.name!r} revoked")
-    return 0
-
-
-def _token_list(_args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        for row in tokens.list_tokens(session):
-            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-            print(f"{row.name}\tcreated {row.created_at:%Y-%m-%d}\t{state}")
-    return 0
-
-
-def _read_password(args: argparse.Namespace) -> str:
-    """From standard input (--password-stdin: the first line) or typed twice at the terminal."""
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Password again: ") != first:
-        raise accounts.AccountError("the two passwords differ; nothing changed")
-    return first
-
-
-def _user_add(args: argparse.Namespace, engine: Engine) -> int:
-    password = _read_password(args)
-    with Session(engine) as session:
-        accounts.add_user(session, args.name, password)
-    print(f"user {args.name!r} added; they sign in at /admin/login")
-    return 0
-
-
-def _user_passwd(args: argparse.Namespace, engine: Engine) -> int:
-    password = _read_password(args)
-    with Session(engine) as session:
-        accounts.set_password(session, args.name, password)
-    print(f"password of {args.name!r} changed; their sessions have ended")
-    return 0
-
-
-def _user_disable(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        accounts.disable_user(session, args.name)
-    print(f"user {args.name!r} disabled; their sessions have ended")
-    return 0
-
-
-def _user_list(_args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        for user in accounts.list_users(session):
-            state = "disabled" if user.disabled else "active"
-            print(f"{user.name}\tcreated {user.created_at:%Y-%m-%d}\t{state}")
     return 0
 
 
@@ -168,11 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog="u4ssc-calendar",
         description="Keep the U4SSC meeting calendar current. DATABASE_URL selects the store.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {metadata.version('u4ssc-calendar')}"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, handler: Handler, help_text: str, parent: Any = sub) -> Any:
-        p = parent.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(handler=handler)
+    def command(
+        name: str,
+        handler: Handler | None,
+        help_text: str,
+        parent: Any = sub,
+        aliases: Sequence[str] = (),
+    ) -> Any:
+        """One subcommand; `aliases` are the older names that still work."""
+        p = parent.add_parser(name, help=help_text, description=help_text, aliases=aliases)
+        if handler is not None:
+            p.set_defaults(handler=handler)
         return p
 
     p = command("serve", _serve, "run the web service")
@@ -180,40 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--workers", type=int, default=None, help="server processes (WORKERS)")
     command("migrate", _migrate, "bring the database to the current schema")
-    p = command("seed", _seed, "load a seed file (default: the bundled action plan)")
-    p.add_argument("file", nargs="?", type=Path)
-    p.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
-    p = command("import", _seed, "load an exported file (the seed format)")
-    p.add_argument("file", type=Path)
-    p.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
+    for name, text, file_nargs in (
+        ("seed", "load a seed file (default: the bundled action plan)", "?"),
+        ("import", "load an exported file (the seed format)", None),
+    ):
+        p = command(name, _seed, text)
+        p.add_argument("file", nargs=file_nargs, type=Path)
+        p.add_argument("--dry-run", action="store_true", help="print what would change only")
+        p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p = command("export", _export, "write everything as a seed file (YAML)")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
 
-    tokens = command("token", lambda a, e: 2, "issue and revoke API tokens").add_subparsers(
-        dest="action", required=True
-    )
-    p = command("create", _token_create, "issue a token; printed once", tokens)
-    p.add_argument("name")
-    p = command("revoke", _token_revoke, "revoke a token", tokens)
-    p.add_argument("name")
-    command("list", _token_list, "list tokens (names only)", tokens)
-
-    users = command("user", lambda a, e: 2, "console accounts").add_subparsers(
-        dest="action", required=True
-    )
-    for name, handler, text in (
-        ("add", _user_add, "add an account (password typed twice, or --password-stdin)"),
-        ("passwd", _user_passwd, "set a new password; the account's sessions end"),
-    ):
-        p = command(name, handler, text, users)
-        p.add_argument("name")
-        p.add_argument(
-            "--password-stdin", action="store_true", help="read the password from standard input"
-        )
-    p = command("disable", _user_disable, "disable an account; its sessions end", users)
-    p.add_argument("name")
-    command("list", _user_list, "list accounts (names and state)", users)
-
+    accounts.register(command)
     plan.register(command)
     delivery.register(command)
     return parser
@@ -233,14 +188,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     engine = make_engine(settings.database_url)
     try:
-        if args.command not in ("serve", "migrate", "seed", "import"):
+        if args.command not in MAKE_A_STORE:
+            if not exists(engine):
+                return _no_store(settings, engine)
             prepare(engine, settings)
         result: int = args.handler(args, engine)
         return result
     except (crud.NotFound, crud.Invalid, crud.Conflict, crud.PreconditionFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (seeding.SeedError, tokens.TokenError, accounts.AccountError) as exc:
+    except (seeding.SeedError, tokens.TokenError, auth_accounts.AccountError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ValidationError as exc:

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import crud
-from app.cli import delivery
+from app.cli import delivery, listing
+from app.core import validation
 from app.core.db import write_session
 from app.models import GroupStatus, GroupUpdate, MeetingCreate, MeetingStatus, MeetingUpdate
 from app.readmodel.groups import group_index
@@ -86,8 +87,23 @@ def _meetings_list(args: argparse.Namespace, engine: Engine) -> int:
         ids = crud.group_ids_covering(session, args.group) if args.group else None
         query = crud.MeetingQuery(group_ids=ids, start=args.start, end=args.end)
         meetings, _ = crud.list_meetings(session, query)
-        for meeting in meetings:
-            _print_meeting(session, meeting.uid)
+        index = group_index(session)
+        rows = [
+            {
+                "uid": m.uid,
+                "date": m.date,
+                "start": m.start_time and f"{m.start_time:%H:%M}",
+                "end": m.end_time and f"{m.end_time:%H:%M}",
+                "timezone": m.timezone,
+                "status": m.status,
+                "sequence": m.sequence,
+                "group": index[m.group_id].slug,
+                "title": m.title,
+            }
+            for m in meetings
+        ]
+    columns = ["uid", "date", "start", "end", "timezone", "status", "sequence", "group", "title"]
+    listing.emit(args, columns, rows)
     return 0
 
 
@@ -102,11 +118,19 @@ def _groups_set_status(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
-def _groups_list(_args: argparse.Namespace, engine: Engine) -> int:
+def _groups_list(args: argparse.Namespace, engine: Engine) -> int:
     with Session(engine) as session:
-        for info in group_index(session).values():
-            indent = "  " if info.parent else ""
-            print(f"{indent}{info.slug}\t{info.group.status}\t{info.group.name}")
+        rows = [
+            {
+                # A working group is indented under its thematic group in the table.
+                "slug": ("  " if info.parent and not args.json else "") + info.slug,
+                "parent": info.parent.slug if info.parent else None,
+                "status": info.group.status,
+                "name": info.group.name,
+            }
+            for info in group_index(session).values()
+        ]
+    listing.emit(args, ["slug", "parent", "status", "name"], rows)
     return 0
 
 
@@ -128,10 +152,10 @@ def _changes(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
+    problem = validation.date_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return dt.date.fromisoformat(value.strip())
 
 
 def _meeting_options(parser: argparse.ArgumentParser, *, date_required: bool) -> None:
@@ -147,7 +171,7 @@ def _meeting_options(parser: argparse.ArgumentParser, *, date_required: bool) ->
 
 def register(command: Callable[..., Any]) -> None:
     """Add `meetings`, `groups` and `changes` to the parser of app.cli.main."""
-    meetings = command("meetings", lambda a, e: 2, "add, move, cancel, list").add_subparsers(
+    meetings = command("meetings", None, "add, move, cancel, list").add_subparsers(
         dest="action", required=True
     )
     p = command("add", _meetings_add, "add a meeting (no --start/--end: all-day)", meetings)
@@ -168,15 +192,16 @@ def register(command: Callable[..., Any]) -> None:
     p.add_argument("--group", action="append", default=[])
     p.add_argument("--from", dest="start", type=_date)
     p.add_argument("--to", dest="end", type=_date)
+    listing.add_json_option(p)
 
-    groups = command("groups", lambda a, e: 2, "list groups, set status").add_subparsers(
+    groups = command("groups", None, "list groups, set status").add_subparsers(
         dest="action", required=True
     )
     p = command("set-status", _groups_set_status, "move a group to another status", groups)
     p.add_argument("slug")
     p.add_argument("status", choices=[s.value for s in GroupStatus])
     p.add_argument("--note", help="the status note, e.g. 'To be published in July 2023'")
-    command("list", _groups_list, "list groups", groups)
+    listing.add_json_option(command("list", _groups_list, "list groups", groups))
 
     p = command("changes", _changes, "the audit trail, newest first (JSON lines)")
     p.add_argument("--limit", type=int, default=50)

@@ -1,5 +1,6 @@
 """Settings: every option the service reads from its environment, validated at start."""
 
+import os
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -11,7 +12,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-DEFAULT_DATA_DIR = Path("data")
+APP_NAME = "u4ssc-calendar"
+
+
+def default_data_dir() -> Path:
+    """The default store's folder: one per user, whatever folder a command runs in (issue 24: a
+    store under ./data made every folder its own calendar). $XDG_DATA_HOME/u4ssc-calendar, else
+    ~/.local/share/u4ssc-calendar, as the XDG base directory specification says."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    return base / APP_NAME
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'u4ssc-calendar.db'}"
 
 
 class Settings(BaseSettings):
@@ -20,8 +34,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     database_url: str = Field(
-        default=f"sqlite:///{DEFAULT_DATA_DIR / 'u4ssc-calendar.db'}",
-        description="SQLAlchemy URL of the store: SQLite file or postgresql+psycopg://...",
+        default_factory=default_database_url,
+        description="SQLAlchemy URL of the store: SQLite file or postgresql+psycopg://...; "
+        "unset: $XDG_DATA_HOME/u4ssc-calendar/u4ssc-calendar.db (~/.local/share/...).",
     )
     admin_token: str | None = Field(
         default=None,

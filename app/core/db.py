@@ -92,6 +92,21 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite file of `engine`, made absolute; None for PostgreSQL or an in-memory store."""
+    database = engine.url.database
+    if not is_sqlite(engine) or not database or database.startswith((":memory:", "file:")):
+        return None
+    return Path(database).absolute()
+
+
+def store_location(engine: Engine) -> str:
+    """Where the store is, as a person reads it: the SQLite file's absolute path, or the
+    PostgreSQL URL without its password."""
+    file = sqlite_file(engine)
+    return str(file) if file else engine.url.render_as_string(hide_password=True)
+
+
 def ensure_sqlite_folder(engine: Engine) -> None:
     database = engine.url.database
     # A "file:" URI (uri=true, e.g. mode=ro) names a file that must already exist.

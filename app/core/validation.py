@@ -68,3 +68,23 @@ def named_field(text: str) -> tuple[str, str] | None:
     if sep and name.replace("_", "").isalpha():
         return name, rest
     return None
+
+
+def date_problem(text: str) -> str | None:
+    """Why `text` is not a date, in plain words ("2027-06-31 is not a date: June has 30 days"),
+    or None when it is one (YYYY-MM-DD)."""
+    shape = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text.strip())
+    if shape is None:
+        return f"{text!r} is not a date: write it as YYYY-MM-DD, e.g. 2027-06-30"
+    year, month, day = (int(part) for part in shape.groups())
+    if year == 0:
+        return f"{text} is not a date: there is no year 0"
+    if not 1 <= month <= 12:
+        return f"{text} is not a date: there is no month {month} (months are 01 to 12)"
+    days = calendar.monthrange(year, month)[1]
+    if day == 0:
+        return f"{text} is not a date: days start at 01"
+    if day > days:
+        name = calendar.month_name[month] + (f" {year}" if month == 2 else "")
+        return f"{text} is not a date: {name} has {days} days"
+    return None

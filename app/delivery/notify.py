@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import crud
 from app.core.config import Settings
@@ -67,7 +67,7 @@ def _write_messages(session: Session, changes: list[Change]) -> None:
     by_slug = {info.slug: info for info in index.values()}
     # The meetings the write holds: no second read of what it just wrote.
     written = {o.uid: o for o in session.identity_map.values() if isinstance(o, Meeting)}
-    hooks = list(session.exec(select(Webhook)).all())
+    hooks = list(session.exec(select(Webhook).where(col(Webhook.disabled).is_(False))).all())
     policy = outbox.Policy.from_settings(context.settings)
     for change in changes:
         if change.entity == "meeting":

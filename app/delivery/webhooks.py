@@ -85,6 +85,18 @@ def remove(session: Session, webhook_id: int) -> None:
     session.commit()
 
 
+def set_disabled(session: Session, webhook_id: int, disabled: bool) -> Webhook:
+    """Stop sending changes to an endpoint, or start again; calls already queued are made."""
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None:
+        raise NotFound(f"no webhook {webhook_id}")
+    webhook.disabled = disabled
+    session.add(webhook)
+    session.commit()
+    session.refresh(webhook)
+    return webhook
+
+
 def wants(webhook: Webhook, slugs: set[str]) -> bool:
     """Whether an endpoint gets an event about these groups (a group and its thematic group):
     all of them when it names none."""

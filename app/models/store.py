@@ -115,6 +115,7 @@ class Webhook(WebhookBase, table=True):
     id: int | None = SQLField(default=None, primary_key=True)
     secret: str = SQLField(max_length=100)
     created_at: datetime
+    disabled: bool = False  # changes are not sent to it until it is enabled again
 
 
 class WebhookPublic(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import ensure_sqlite_folder
+from app.core.db import ensure_sqlite_folder, sqlite_file
 from app.store import seeding
 
 log = logging.getLogger("u4ssc.migrate")
@@ -52,6 +52,16 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
         if connection.execute(text("SELECT COUNT(*) FROM revision")).scalar() == 0:
             connection.execute(text("INSERT INTO revision (id, value) VALUES (1, 0)"))
+
+
+def exists(engine: Engine) -> bool:
+    """Whether `engine` holds a calendar store (its tables), looked at without creating one:
+    connecting to a missing SQLite file would make it."""
+    file = sqlite_file(engine)
+    if file is not None and not file.is_file():
+        return False
+    with engine.connect() as connection:
+        return inspect(connection).has_table("revision")
 
 
 def prepare(engine: Engine, settings: Settings) -> list[str]:

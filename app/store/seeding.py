@@ -35,12 +35,10 @@ from app.models import (
     MeetingStatus,
     ShortText,
     Slug,
-    clock_text,
 )
-from app.readmodel.groups import GroupInfo, group_index
+from app.store.edits import SEED_ACTOR, HandEdits
 from app.timezone import zones
 
-SEED_ACTOR = crud.SEED_ACTOR
 SEED_NAME = "action-plan.yaml"
 # libyaml's safe loader when present: ten times faster than the pure-Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -112,6 +110,14 @@ class SeedError(ValueError):
     pass
 
 
+class Report(list[str]):
+    """One line per change, and in `kept` one per record whose edits by people were kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: list[str] = []
+
+
 def bundled_seed() -> Path:
     """The action plan, seed/action-plan.yaml at the top of the checkout: the one copy. A wheel
     carries it inside the package as app/seed/ (setup.py maps the folder there)."""
@@ -158,16 +164,20 @@ def _groups(seed: SeedFile) -> list[SeedGroupFields]:
     return found
 
 
-def sync(session: Session, seed: SeedFile, *, dry_run: bool = False) -> list[str]:
-    """Make the store say what `seed` says; returns one line per change. All or nothing."""
-    report: list[str] = []
+def sync(session: Session, seed: SeedFile, *, dry_run: bool = False, force: bool = False) -> Report:
+    """Make the store say what `seed` says; returns one line per change. All or nothing.
+    A field a person edited since the seed last wrote it is kept (and listed in the report's
+    `kept`) unless `force`."""
+    report = Report()
+    edits = None if force else HandEdits(session)
     try:
         position = 0
         for thematic in seed.thematic_groups:
-            _sync_group(session, thematic, None, None, position, report)
+            _sync_group(session, thematic, None, None, position, report, edits)
             position += 1
             for working in thematic.working_groups:
-                _sync_group(session, working, thematic.slug, working.code, position, report)
+                args = (working.code, position, report, edits)
+                _sync_group(session, working, thematic.slug, *args)
                 position += 1
         _cancel_dropped(session, seed, report)
         if dry_run:
@@ -186,7 +196,8 @@ def _sync_group(
     parent: str | None,
     code: str | None,
     position: int,
-    report: list[str],
+    report: Report,
+    edits: HandEdits | None,
 ) -> None:
     fields = {name: getattr(entry, name) for name in GROUP_DESCRIPTIVE_FIELDS}
     existing = session.exec(select(Group).where(Group.slug == entry.slug)).first()
@@ -197,6 +208,12 @@ def _sync_group(
         report.append(f"create group {entry.slug}")
     else:
         before = crud.group_snapshot(session, existing)
+        if edits is not None:
+            target = GroupUpdate(**fields).model_dump(mode="json")
+            kept, note = edits.kept("group", entry.slug, target, before)
+            if kept:
+                report.kept.append(f"keep group {entry.slug}: {note}")
+                fields = {name: value for name, value in fields.items() if name not in kept}
         group = crud.update_group(
             session, entry.slug, GroupUpdate(**fields), SEED_ACTOR, commit=False
         )
@@ -208,10 +225,12 @@ def _sync_group(
         group.position = position
         session.add(group)
     for meeting in entry.meetings:
-        _sync_meeting(session, entry.slug, meeting, report)
+        _sync_meeting(session, entry.slug, meeting, report, edits)
 
 
-def _sync_meeting(session: Session, group: str, entry: SeedMeeting, report: list[str]) -> None:
+def _sync_meeting(
+    session: Session, group: str, entry: SeedMeeting, report: Report, edits: HandEdits | None
+) -> None:
     values = entry.model_dump(exclude={"uid", "sequence", "created_at", "updated_at"})
     values["group"] = group
     try:
@@ -232,6 +251,14 @@ def _sync_meeting(session: Session, group: str, entry: SeedMeeting, report: list
         report.append(f"create meeting {entry.uid}")
         return
     existing.from_seed = True
+    if edits is not None:
+        current = crud.meeting_snapshot(session, existing)
+        now = MeetingFields.model_validate({n: current[n] for n in values}).model_dump()
+        kept, note = edits.kept("meeting", entry.uid, fields.model_dump(), now)
+        if kept:
+            report.kept.append(f"keep meeting {entry.uid}: {note}")
+            values |= {name: current[name] for name in kept}
+            fields = MeetingFields.model_validate(values)
     before = existing.sequence
     crud.change_meeting(session, existing, fields, SEED_ACTOR, "seed", commit=False)
     if existing.sequence != before:
@@ -249,7 +276,7 @@ def _restore_history(meeting: Meeting, entry: SeedMeeting) -> None:
             setattr(meeting, name, utc)
 
 
-def _cancel_dropped(session: Session, seed: SeedFile, report: list[str]) -> None:
+def _cancel_dropped(session: Session, seed: SeedFile, report: Report) -> None:
     listed = {m.uid for g in _groups(seed) for m in g.meetings}
     loaded = session.exec(
         select(Meeting).where(
@@ -262,75 +289,11 @@ def _cancel_dropped(session: Session, seed: SeedFile, report: list[str]) -> None
             report.append(f"cancel meeting {meeting.uid} (no longer in the file)")
 
 
-def load(session: Session, path: Path | None = None, *, dry_run: bool = False) -> list[str]:
-    return sync(session, read_seed(path or bundled_seed()), dry_run=dry_run)
+def load(
+    session: Session, path: Path | None = None, *, dry_run: bool = False, force: bool = False
+) -> Report:
+    return sync(session, read_seed(path or bundled_seed()), dry_run=dry_run, force=force)
 
 
 def is_empty(session: Session) -> bool:
     return session.exec(select(Group.id).limit(1)).first() is None
-
-
-# --- export ------------------------------------------------------------------------------------
-
-
-def export(session: Session) -> dict[str, Any]:
-    """Everything in the store, in the seed file's shape."""
-    index = group_index(session)
-    meetings: dict[int, list[Meeting]] = {}
-    for meeting in session.exec(select(Meeting).order_by(*crud.MEETING_ORDER)).all():
-        meetings.setdefault(meeting.group_id, []).append(meeting)
-
-    def group_entry(info: GroupInfo) -> dict[str, Any]:
-        g = info.group
-        entry: dict[str, Any] = {"slug": g.slug}
-        if g.code:
-            entry["code"] = g.code
-        for name in GROUP_DESCRIPTIVE_FIELDS:
-            if name == "leaders":
-                entry[name] = [leader.model_dump() for leader in info.leaders]
-            elif name in ("notes", "publications"):
-                entry[name] = list(getattr(g, name))
-            else:
-                value = getattr(g, name)
-                entry[name] = str(value) if name == "status" else value
-        entry |= {
-            "meetings": [_meeting_entry(m) for m in meetings.get(g.id or 0, [])],
-        }
-        return entry
-
-    thematic = []
-    for info in index.values():
-        if info.parent is None:
-            entry = group_entry(info)
-            entry["working_groups"] = [
-                group_entry(child)
-                for child in index.values()
-                if child.parent is not None and child.parent.id == info.group.id
-            ]
-            thematic.append(entry)
-    return {"source": "U4SSC meeting calendar export", "thematic_groups": thematic}
-
-
-def _meeting_entry(meeting: Meeting) -> dict[str, Any]:
-    """A meeting as SeedMeeting reads it, in its order; what the file may leave out (nulls, the
-    times of an all-day meeting, Geneva's zone) is left out."""
-    timed = meeting.start_time is not None and meeting.end_time is not None
-    entry: dict[str, Any] = {}
-    for name in SeedMeeting.model_fields:
-        value = getattr(meeting, name)
-        if value is None or (name == "timezone" and value == zones.GENEVA):
-            continue
-        if name in ("start_time", "end_time"):
-            if not timed:
-                continue
-            value = clock_text(value)
-        elif isinstance(value, dt.datetime):
-            value = value.isoformat()
-        elif name == "status":
-            value = str(value)
-        entry[name] = value
-    return entry
-
-
-def dump_yaml(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -70,8 +70,8 @@ CONSOLE = "console"
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[str]:
-    """A server of its own (the public page tests expect the seed untouched), with one account
-    made by the command line before it starts."""
+    """A server of its own (the public page tests expect the seed untouched), on a store the
+    command line seeds, with one account it makes there before the server starts."""
     folder = tmp_path_factory.mktemp("console")
     env = {
         "DATABASE_URL": f"sqlite:///{folder / 'calendar.db'}",
@@ -80,17 +80,18 @@ def console(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[
         "SMTP_URL": f"smtp://127.0.0.1:{inbox.port}",  # type: ignore[attr-defined]
         "ANNOUNCE_TO": LIST,
     }
-    added = subprocess.run(
-        [sys.executable, "-m", "app.cli.main", "user", "add", NAME, "--password-stdin"],
-        input=PASSWORD + "\n",
-        env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
-    assert added.returncode == 0, added.stderr
+    for command in (["seed"], ["user", "add", NAME, "--password-stdin"]):
+        added = subprocess.run(
+            [sys.executable, "-m", "app.cli.main", *command],
+            input=PASSWORD + "\n",
+            env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+        assert added.returncode == 0, added.stderr
     assert PASSWORD not in added.stdout + added.stderr
     STORES[CONSOLE] = str(env["DATABASE_URL"])
     with running_servers(env, folder) as (running,):

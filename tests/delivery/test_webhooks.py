@@ -220,10 +220,10 @@ def test_webhook_commands(
     assert secret not in out
     for bad in ("ftp://example.org/hook", "example.org/hook", "javascript:alert(1)"):
         assert main.main(["webhook", "add", bad]) == 1
-        assert "url: must be an http:// or https:// URL" in capsys.readouterr().err
+        assert "url: must be a link starting with http:// or https://" in capsys.readouterr().err
     assert main.main(["webhook", "add", "https://example.org/x", "--group", "nope"]) == 1
     assert "no group 'nope'" in capsys.readouterr().err
-    hook_id = out.split("\t")[0].strip()
+    hook_id = out.splitlines()[1].split("\t")[0]
     assert main.main(["webhook", "remove", hook_id]) == 0
     assert main.main(["webhook", "remove", hook_id]) == 1
     assert f"no webhook {hook_id}" in capsys.readouterr().err

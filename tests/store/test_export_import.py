@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.core.config import Settings
 from app.core.db import make_engine, write_session
 from app.main import create_app
-from app.store import seeding
+from app.store import exporting, seeding
 from app.store.migrate import migrate
 from tests.conftest import ADMIN_TOKEN, AUTH, BASE_URL
 
@@ -118,7 +118,7 @@ def _import(path: Path, database_url: str) -> list[str]:
 
 def _export(engine: Engine) -> str:
     with Session(engine) as session:
-        return seeding.dump_yaml(seeding.export(session))
+        return exporting.dump_yaml(exporting.export(session))
 
 
 @pytest.mark.parametrize("edited", [False, True], ids=["as seeded", "after edits"])

@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 
 from app.core.db import current_revision, write_session
 from app.models import Change
-from app.store import seeding
+from app.store import exporting, seeding
 from tests.conftest import AUTH
 
 MOVED = "ai-in-cities-wg2-2023-07-27"
@@ -64,7 +64,7 @@ def _load(engine: Engine, path: Path | None = None, *, dry_run: bool = False) ->
 def _state(engine: Engine) -> tuple[int, int, str]:
     with Session(engine) as session:
         changes = session.exec(select(func.count()).select_from(Change)).one()
-        return current_revision(session), changes, seeding.dump_yaml(seeding.export(session))
+        return current_revision(session), changes, exporting.dump_yaml(exporting.export(session))
 
 
 def test_loading_the_same_plan_again_changes_nothing(client: TestClient, engine: Engine) -> None:
