@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.delivery import mailer, outbox, webhooks
+from app.delivery import fanout, invitations, mailer, outbox, subscribers, webhooks
 from app.models import Webhook
 
 log = logging.getLogger("u4ssc.sender")
@@ -96,16 +97,25 @@ class Sender:
         return len(claimed)
 
     async def _deliver(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
+        started = time.monotonic()
+        try:
+            await self._attempt(client, message)
+        finally:
+            if message.kind == outbox.MAIL:
+                # MAIL_PER_SECOND: the mail channel stays busy until the next mail may start.
+                pause = 1 / self.settings.mail_per_second - (time.monotonic() - started)
+                if pause > 0:
+                    await asyncio.sleep(pause)
+
+    async def _attempt(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
         permanent = False
         keeper = asyncio.create_task(self._keep_lease(message))
         try:
-            async with asyncio.timeout(self.settings.outbox_call_seconds):
-                if message.kind == outbox.MAIL:
-                    await self._send_mail(message)
-                elif message.kind == outbox.WEBHOOK:
-                    await self._call_webhook(client, message)
-                else:
-                    raise webhooks.PermanentFailure(f"unknown kind {message.kind!r}")
+            if message.kind == outbox.FANOUT:
+                await self._fan_out(message)
+            else:
+                async with asyncio.timeout(self.settings.outbox_call_seconds):
+                    await self._call(client, message)
         except (mailer.PermanentFailure, webhooks.PermanentFailure) as exc:
             error, permanent = str(exc) or type(exc).__name__, True
         except TimeoutError:
@@ -117,6 +127,8 @@ class Sender:
             await asyncio.to_thread(outbox.mark_sent, self.engine, message)
             self.stats.sent += 1
             log.info("outbox: delivered %s %s", message.kind, message.message_id)
+            if _invitation(message):
+                await asyncio.to_thread(subscribers.delivered, self.engine, message.target)
             return
         finally:
             keeper.cancel()
@@ -126,6 +138,25 @@ class Sender:
         )
         if gave_up:
             self.stats.failed += 1
+        if permanent and _invitation(message):
+            limit = self.settings.invitation_refusals
+            if await asyncio.to_thread(subscribers.refused, self.engine, message.target, limit):
+                self.stats.stopped_addresses += 1
+                log.warning("outbox: an address refused %d invitations in a row: stopped", limit)
+
+    async def _call(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
+        if message.kind == outbox.MAIL:
+            await self._send_mail(message)
+        elif message.kind == outbox.WEBHOOK:
+            await self._call_webhook(client, message)
+        else:
+            raise webhooks.PermanentFailure(f"unknown kind {message.kind!r}")
+
+    async def _fan_out(self, message: outbox.Claimed) -> None:
+        """Local work in batches, each committed with its cursor: no call deadline; a stop
+        between batches leaves the rest to the next sender."""
+        while not await asyncio.to_thread(fanout.step, self.engine, self.settings, message.id):
+            pass
 
     async def _keep_lease(self, message: outbox.Claimed) -> None:
         """While a delivery runs, its lease is renewed at a third of its length: a slow call is
@@ -163,3 +194,7 @@ class Sender:
         with Session(self.engine) as session:
             hook = session.get(Webhook, webhook_id)
             return hook.secret if hook is not None else None
+
+
+def _invitation(message: outbox.Claimed) -> bool:
+    return message.kind == outbox.MAIL and message.event.startswith(invitations.INVITE_EVENT)
