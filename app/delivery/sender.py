@@ -34,6 +34,8 @@ class Sender:
     policy: outbox.Policy
     stats: outbox.Stats = field(default_factory=outbox.Stats)
     worker: str = field(default_factory=worker_name)
+    # The SMTP session kept between mails (one mail in flight per process).
+    smtp: mailer.Connection | None = None
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> Sender:
@@ -51,7 +53,10 @@ class Sender:
     async def drain(self) -> int:
         """`u4ssc-calendar outbox run`: one pass over what is due, then stop."""
         async with httpx.AsyncClient() as client:
-            return await self.run_once(client)
+            try:
+                return await self.run_once(client)
+            finally:
+                await self._close_smtp()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """The server's background task: claim what is due on channels not busy, deliver each
@@ -77,6 +82,7 @@ class Sender:
                 for task in running.values():
                     task.cancel()  # its lease runs out; another pass sends it again
                 await asyncio.gather(*running.values(), return_exceptions=True)
+                await self._close_smtp()
 
     async def _start_due(
         self, client: httpx.AsyncClient, running: dict[str, asyncio.Task[None]]
@@ -144,6 +150,11 @@ class Sender:
                 self.stats.stopped_addresses += 1
                 log.warning("outbox: an address refused %d invitations in a row: stopped", limit)
 
+    async def _close_smtp(self) -> None:
+        if self.smtp is not None:
+            await self.smtp.close()
+            self.smtp = None
+
     async def _call(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
         if message.kind == outbox.MAIL:
             await self._send_mail(message)
@@ -169,11 +180,12 @@ class Sender:
     async def _send_mail(self, message: outbox.Claimed) -> None:
         if not self.settings.smtp_url:
             raise RuntimeError("SMTP_URL is not set")
-        server = mailer.SmtpServer.from_url(self.settings.smtp_url)
+        if self.smtp is None:
+            server = mailer.SmtpServer.from_url(self.settings.smtp_url)
+            self.smtp = mailer.Connection(server, self.settings.smtp_allow_plain_auth)
         recipients = [address.strip() for address in message.target.split(",")]
         raw = message.payload.encode("utf-8")
-        sender = mailer.sender_address(self.settings)
-        await mailer.send(server, raw, sender, recipients, self.settings.smtp_allow_plain_auth)
+        await self.smtp.send(raw, mailer.sender_address(self.settings), recipients)
 
     async def _call_webhook(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
         secret = await asyncio.to_thread(self._secret, message.webhook_id)

@@ -4,13 +4,20 @@ agree, with its METHOD, ORGANIZER and ATTENDEE checked."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
 import icalendar
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from app.core.db import write_session
+from app.models import Group, Subscriber, SubscriberGroup
 
 from tests.ical_parsers import ParsedEvent, parse_ical, parse_icalendar, parse_icaljs, parse_vobject
 from tests.utils.feeds import assert_lines_well_formed
@@ -91,3 +98,23 @@ def read_invite(message: EmailMessage) -> Invite:
 
 def invites(inbox: Inbox, address: str) -> list[Invite]:
     return [read_invite(m) for m in to(inbox, address) if not m["Subject"].startswith("Confirm")]
+
+
+def add_confirmed(engine: Engine, count: int, group: str, domain: str = "example.net") -> list[str]:
+    """`count` subscribers who consented, following `group`, written straight to the store."""
+    addresses = [f"person{n:05d}@{domain}" for n in range(count)]
+    stamp = dt.datetime.now(dt.UTC)
+    with write_session(engine) as session:
+        group_id = session.exec(select(Group.id).where(Group.slug == group)).one()
+        rows = [
+            Subscriber(email=a, consented_at=stamp, manage_token=secrets.token_urlsafe(32))
+            for a in addresses
+        ]
+        session.add_all(rows)
+        session.flush()
+        session.add_all(
+            SubscriberGroup(subscriber_id=row.id, group_id=group_id)
+            for row in rows
+            if row.id is not None and group_id is not None
+        )
+    return addresses
