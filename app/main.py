@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 
 from app.api import (
     admin,
+    admin_subscribers,
     changefeed,
     changes,
     errors,
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages,
         signin,
         admin,
+        admin_subscribers,
     ):
         app.include_router(module.router, responses=guard.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from app import crud
 from app.auth import accounts, tokens
-from app.cli import delivery, plan
+from app.cli import delivery, plan, subscribers
 from app.core import validation
 from app.core.config import get_settings
 from app.core.db import make_engine, write_session
@@ -216,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan.register(command)
     delivery.register(command)
+    subscribers.register(command)
     return parser
 
 

@@ -296,10 +296,10 @@ def counts(session: Session) -> Counts:
     )
 
 
-def export(session: Session) -> list[dict[str, object]]:
+def export(session: Session) -> list[dict[str, Any]]:
     """Everything kept about every address, for data requests (`subscribers export`)."""
     index = group_index(session)
-    out: list[dict[str, object]] = []
+    out: list[dict[str, Any]] = []
     for found in session.exec(select(Subscriber).order_by(col(Subscriber.email))).all():
         assert found.id is not None
         out.append(

@@ -21,7 +21,7 @@ from app.main import create_app
 from app.models import Subscriber
 from tests.conftest import AUTH
 from tests.delivery.test_announce import GROUP, future_thursday, mail_settings, outbox_rows
-from tests.utils.invites import confirm, invites, read_invite, subscribe, to
+from tests.utils.invites import add_confirmed, confirm, invites, read_invite, subscribe, to
 from tests.utils.mail import Inbox, smtp_server, wait_for
 
 THEMATIC = "ai-in-cities"
@@ -212,3 +212,43 @@ def test_an_invitation_is_one_mail_with_both_parts(
     kinds = [part.get_content_type() for part in message.walk()]
     assert kinds == ["multipart/alternative", "text/plain", "text/calendar"]
     assert read_invite(message).event.summary.endswith("Ünïcode título")
+
+
+class RefusingOne(Inbox):
+    """Refuses every mail to one address for good (550), like a mailbox that does not exist."""
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.endswith("@gone.example"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_an_address_refused_n_times_in_a_row_gets_no_more_and_is_counted(
+    database_url: str,
+) -> None:
+    with smtp_server(inbox=RefusingOne()) as inbox:
+        settings = invite_settings(database_url, inbox.port, invitation_refusals=2)  # type: ignore[attr-defined]
+        app = create_app(settings)
+        with TestClient(app) as client:
+            engine: Engine = app.state.engine
+            add_confirmed(engine, 1, GROUP, domain="example.org")
+            (gone_address,) = add_confirmed(engine, 1, GROUP, domain="gone.example")
+            for weeks in (10, 11, 12):
+                add_meeting(client, GROUP, weeks)
+                wait_for(lambda: settled(engine), "the outbox settled")
+            with Session(engine) as session:
+                gone = session.exec(
+                    select(Subscriber).where(Subscriber.email == gone_address)
+                ).one()
+            assert gone.stopped_at is not None and gone.refusals == 2
+            refused = [r for r in outbox_rows(engine) if r.target == gone_address]
+            assert [r.status for r in refused if r.event.startswith("invite.")] == [
+                outbox.FAILED,
+                outbox.FAILED,
+            ]
+            assert len(invites(inbox, "person00000@example.org")) == 3
+            metrics = client.get("/metrics").text
+            assert "u4ssc_invitations_stopped_addresses_total 1.0" in metrics

@@ -18,7 +18,6 @@ from sqlmodel import select
 
 from app.core.db import write_session
 from app.models import Group, Subscriber, SubscriberGroup
-
 from tests.ical_parsers import ParsedEvent, parse_ical, parse_icalendar, parse_icaljs, parse_vobject
 from tests.utils.feeds import assert_lines_well_formed
 from tests.utils.mail import Inbox, text_part, wait_for
