@@ -184,7 +184,8 @@ class Sender:
             server = mailer.SmtpServer.from_url(self.settings.smtp_url)
             self.smtp = mailer.Connection(server, self.settings.smtp_allow_plain_auth)
         recipients = [address.strip() for address in message.target.split(",")]
-        raw = message.payload.encode("utf-8")
+        text = await asyncio.to_thread(fanout.mail_text, self.engine, self.settings, message)
+        raw = text.encode("utf-8")
         await self.smtp.send(raw, mailer.sender_address(self.settings), recipients)
 
     async def _call_webhook(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
