@@ -215,7 +215,7 @@ class Settings(BaseSettings):
         "invitations (counted in the console).",
     )
     invitation_batch: int = Field(
-        default=500,
+        default=100,
         ge=1,
         le=10_000,
         description="Invitations written per transaction when a change is fanned out to its "

@@ -20,6 +20,7 @@ from app.delivery import fanout, invitations, mailer, outbox, subscribers, webho
 from app.models import Webhook
 
 log = logging.getLogger("u4ssc.sender")
+FAN_OUT_PAUSE = 0.02  # seconds between two batches of a fan-out
 
 
 def worker_name() -> str:
@@ -165,9 +166,10 @@ class Sender:
 
     async def _fan_out(self, message: outbox.Claimed) -> None:
         """Local work in batches, each committed with its cursor: no call deadline; a stop
-        between batches leaves the rest to the next sender."""
+        between batches leaves the rest to the next sender. The pause between batches lets a
+        waiting write take SQLite's lock (its busy handler polls; the next batch would win)."""
         while not await asyncio.to_thread(fanout.step, self.engine, self.settings, message.id):
-            pass
+            await asyncio.sleep(FAN_OUT_PAUSE)
 
     async def _keep_lease(self, message: outbox.Claimed) -> None:
         """While a delivery runs, its lease is renewed at a third of its length: a slow call is
