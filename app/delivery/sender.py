@@ -140,6 +140,9 @@ class Sender:
         finally:
             keeper.cancel()
         self.stats.attempt_failures += 1
+        if _invitation(message) or message.event == invitations.CONFIRM_EVENT:
+            # A subscriber's address stays out of the outbox's errors, the log and the console.
+            error = error.replace(message.target, "<subscriber>")
         gave_up = await asyncio.to_thread(
             outbox.mark_failed, self.engine, message, error, self.policy, permanent=permanent
         )

@@ -249,6 +249,8 @@ def test_an_address_refused_n_times_in_a_row_gets_no_more_and_is_counted(
                 outbox.FAILED,
                 outbox.FAILED,
             ]
+            assert all(gone_address not in (r.last_error or "") for r in refused)
+            assert "<subscriber>" in (refused[0].last_error or "")
             assert len(invites(inbox, "person00000@example.org")) == 3
             metrics = client.get("/metrics").text
             assert "u4ssc_invitations_stopped_addresses_total 1.0" in metrics
