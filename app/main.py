@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 
 from app.api import (
     admin,
+    admin_subscribers,
     changefeed,
     changes,
     errors,
@@ -30,9 +31,10 @@ from app.api import (
     meetings,
     pages,
     signin,
+    subscriptions,
 )
 from app.auth import throttle
-from app.auth.limits import AuthLimiter
+from app.auth.limits import AuthLimiter, RequestLimiter
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.revision_watch import WatchedRevision
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         revisions=WatchedRevision(engine), store=EventStore(engine, settings.keeps_rendered_texts)
     )
     app.state.auth_limiter = AuthLimiter()
+    app.state.subscribe_limiter = RequestLimiter(settings.subscribe_per_client, window=3600)
     sender = Sender.from_settings(engine, settings)
     app.state.sender = sender
     app.state.sign_in_throttle = throttle.SignInThrottle(
@@ -122,7 +125,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.signin_concurrent_checks, settings.signin_wait_seconds
     )
     errors.install(app)
-    for module in (health, groups, meetings, changes, changefeed, feeds, pages, signin, admin):
+    for module in (
+        health,
+        groups,
+        meetings,
+        subscriptions,
+        changes,
+        changefeed,
+        feeds,
+        pages,
+        signin,
+        admin,
+        admin_subscribers,
+    ):
         app.include_router(module.router, responses=guard.GUARD_RESPONSES)
     app.mount("/static", StaticFiles(packages=[("app", "static")]), name="static")
     metrics = observability.install_metrics(app, settings.log_format)

@@ -14,7 +14,8 @@ from jinja2 import Environment, FileSystemLoader
 from sqlmodel import Session
 
 from app import crud
-from app.api.deps import BaseUrlDep, FeedServiceDep, SessionDep
+from app.api.deps import BaseUrlDep, FeedServiceDep, SessionDep, SettingsDep
+from app.delivery import subscribers
 from app.feeds.selection import ALL_CALENDAR_NAME
 from app.feeds.service import FeedService
 from app.models import GroupPublic, GroupStatus, Meeting, MeetingPublic, MeetingStatus
@@ -211,7 +212,11 @@ def _all_subscribe(base: str) -> Subscribe:
 
 @router.get("/", response_class=HTMLResponse)
 def read_index(
-    request: Request, session: SessionDep, service: FeedServiceDep, base: BaseUrlDep
+    request: Request,
+    session: SessionDep,
+    service: FeedServiceDep,
+    base: BaseUrlDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
     roots, _ = _group_views(session, service, base)
     return templates.TemplateResponse(
@@ -223,6 +228,8 @@ def read_index(
             "everything": _all_subscribe(base),
             # The builder starts at "everything"; app.js rewrites it as boxes are ticked.
             "builder": Subscribe("builder", ALL_CALENDAR_NAME, feed_url(base)),
+            # The invitations form only where invitations can be mailed.
+            "invitations": subscribers.configured(settings),
         },
     )
 
@@ -234,6 +241,7 @@ def read_group_page(
     session: SessionDep,
     service: FeedServiceDep,
     base: BaseUrlDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
     _, by_slug = _group_views(session, service, base)
     view = by_slug.get(slug)
@@ -248,7 +256,13 @@ def read_group_page(
     return templates.TemplateResponse(
         request,
         "group.html",
-        {"base": base, "group": view, "meetings": meetings, "today": view.today},
+        {
+            "base": base,
+            "group": view,
+            "meetings": meetings,
+            "today": view.today,
+            "invitations": subscribers.configured(settings),
+        },
     )
 
 

@@ -1,4 +1,4 @@
-"""Throttling clients that keep sending bad tokens."""
+"""Throttling clients: those that keep sending bad tokens, and those that subscribe too often."""
 
 from __future__ import annotations
 
@@ -50,3 +50,21 @@ class AuthLimiter:
             if client not in self._failures and len(self._failures) >= self._max_clients:
                 self._failures.pop(next(iter(self._failures)))
             self._failures.setdefault(client, deque()).append(self._clock())
+
+
+class TooManyRequests(TooManyFailures):
+    def __init__(self, retry_after: int) -> None:
+        Exception.__init__(self, f"too many requests from this address; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class RequestLimiter(AuthLimiter):
+    """At most `max_failures` requests per `window` seconds from one client (subscribing: each
+    request may mail a stranger, so a client cannot make many)."""
+
+    def take(self, client: str) -> None:
+        try:
+            self.check(client)
+        except TooManyFailures as exc:
+            raise TooManyRequests(exc.retry_after) from None
+        self.failed(client)

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from app import crud
 from app.auth import accounts as auth_accounts
 from app.auth import tokens
-from app.cli import accounts, delivery, plan
+from app.cli import accounts, delivery, plan, subscribers
 from app.core import validation
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, store_location, write_session
@@ -171,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.register(command)
     plan.register(command)
     delivery.register(command)
+    subscribers.register(command)
     return parser
 
 

@@ -200,6 +200,43 @@ class Settings(BaseSettings):
         "otherwise credentials are sent only after STARTTLS (or over smtps://).",
     )
 
+    mail_per_second: float = Field(
+        default=10.0,
+        gt=0,
+        le=1000,
+        description="Mails handed to the SMTP server per second per process, at most: 10,000 "
+        "invitations do not flood the relay.",
+    )
+    subscribe_per_client: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Subscribe requests one client address may make per hour; then 429.",
+    )
+    confirm_days: float = Field(
+        default=7, gt=0, le=30, description="Days a confirmation link stays valid."
+    )
+    confirm_every_minutes: float = Field(
+        default=10,
+        ge=0,
+        le=1440,
+        description="At most one confirmation mail per address in this many minutes.",
+    )
+    invitation_refusals: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Permanent refusals (5xx) in a row after which an address gets no more "
+        "invitations (counted in the console).",
+    )
+    invitation_batch: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Invitations written per transaction when a change is fanned out to its "
+        "subscribers.",
+    )
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url_is_smtp(cls, value: str | None) -> str | None:

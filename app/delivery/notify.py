@@ -3,7 +3,8 @@
 A write that should reach people is done in a session given a context with `attach` (the API's
 write routes, the console and the command line do). `crud.finish` hands each write's audit
 records (`Change`) to `_write_messages` (registered with `crud.on_write`): each becomes webhook
-calls and, when the write asked for an announcement, a mail, added to the same transaction. A
+calls, one fan-out of invitations to the meeting's subscribers (app.delivery.fanout) and, when
+the write asked for an announcement, a mail, added to the same transaction. A
 rollback drops them with the change, so an aborted write sends nothing.
 """
 
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app import crud
 from app.core.config import Settings
-from app.delivery import announce, mailer, outbox, webhooks
+from app.delivery import announce, fanout, mailer, outbox, webhooks
 from app.ical import wording
 from app.models import Change, Meeting, Webhook
 from app.readmodel.groups import GroupInfo, group_index
@@ -111,6 +112,7 @@ def _meeting_messages(
     data = meeting_public(meeting, info, context.base_url).model_dump(mode="json")
     slugs = {info.slug, *_parent(info)}
     _webhook_calls(session, hooks, slugs, _WEBHOOK_EVENTS[kind], change, data, policy)
+    fanout.on_change(session, context.settings, context.base_url, change, meeting, info)
     if not context.announce:
         return
     settings = context.settings

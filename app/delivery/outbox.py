@@ -33,6 +33,7 @@ log = logging.getLogger("u4ssc.outbox")
 
 MAIL = "mail"
 WEBHOOK = "webhook"
+FANOUT = "fanout"  # one change to write as a mail per subscriber (app.delivery.fanout)
 PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
@@ -87,6 +88,7 @@ class Stats:
     sent: int = 0
     attempt_failures: int = 0
     failed: int = 0
+    stopped_addresses: int = 0  # addresses whose invitations stopped after refusals
 
 
 def new_message_id() -> str:
@@ -132,13 +134,13 @@ def _due(now: dt.datetime) -> list[Any]:
 def channel(kind: str, webhook_id: int | None) -> str:
     """Where a message goes: the SMTP server ("mail") or one webhook endpoint. A sender has at
     most one delivery in flight per channel, so a stuck receiver delays only its own messages."""
-    return MAIL if kind == MAIL else f"{WEBHOOK}:{webhook_id}"
+    return kind if kind in (MAIL, FANOUT) else f"{WEBHOOK}:{webhook_id}"
 
 
 def _not_busy(busy: frozenset[str]) -> list[Any]:
-    conditions: list[Any] = []
-    if MAIL in busy:
-        conditions.append(col(OutboxMessage.kind) != MAIL)
+    conditions: list[Any] = [
+        col(OutboxMessage.kind) != kind for kind in (MAIL, FANOUT) if kind in busy
+    ]
     hooks = [int(key.split(":", 1)[1]) for key in busy if key.startswith(f"{WEBHOOK}:")]
     if hooks:
         conditions.append(
@@ -328,6 +330,11 @@ class OutboxCollector(Collector):
                 "u4ssc_outbox_failed",
                 "Outbox messages given up by this process (too old, or refused for good).",
                 self.stats.failed,
+            ),
+            (
+                "u4ssc_invitations_stopped_addresses",
+                "Addresses whose invitations this process stopped: refused (5xx) too often.",
+                self.stats.stopped_addresses,
             ),
         ):
             counter = CounterMetricFamily(name, help_text)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -15,10 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.delivery import mailer, outbox, webhooks
+from app.delivery import fanout, invitations, mailer, outbox, subscribers, webhooks
 from app.models import Webhook
 
 log = logging.getLogger("u4ssc.sender")
+FAN_OUT_PAUSE = 0.02  # seconds between two batches of a fan-out
 
 
 def worker_name() -> str:
@@ -33,6 +35,8 @@ class Sender:
     policy: outbox.Policy
     stats: outbox.Stats = field(default_factory=outbox.Stats)
     worker: str = field(default_factory=worker_name)
+    # The SMTP session kept between mails (one mail in flight per process).
+    smtp: mailer.Connection | None = None
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> Sender:
@@ -50,7 +54,10 @@ class Sender:
     async def drain(self) -> int:
         """`u4ssc-calendar outbox run`: one pass over what is due, then stop."""
         async with httpx.AsyncClient() as client:
-            return await self.run_once(client)
+            try:
+                return await self.run_once(client)
+            finally:
+                await self._close_smtp()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """The server's background task: claim what is due on channels not busy, deliver each
@@ -76,6 +83,7 @@ class Sender:
                 for task in running.values():
                     task.cancel()  # its lease runs out; another pass sends it again
                 await asyncio.gather(*running.values(), return_exceptions=True)
+                await self._close_smtp()
 
     async def _start_due(
         self, client: httpx.AsyncClient, running: dict[str, asyncio.Task[None]]
@@ -96,16 +104,25 @@ class Sender:
         return len(claimed)
 
     async def _deliver(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
+        started = time.monotonic()
+        try:
+            await self._attempt(client, message)
+        finally:
+            if message.kind == outbox.MAIL:
+                # MAIL_PER_SECOND: the mail channel stays busy until the next mail may start.
+                pause = 1 / self.settings.mail_per_second - (time.monotonic() - started)
+                if pause > 0:
+                    await asyncio.sleep(pause)
+
+    async def _attempt(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
         permanent = False
         keeper = asyncio.create_task(self._keep_lease(message))
         try:
-            async with asyncio.timeout(self.settings.outbox_call_seconds):
-                if message.kind == outbox.MAIL:
-                    await self._send_mail(message)
-                elif message.kind == outbox.WEBHOOK:
-                    await self._call_webhook(client, message)
-                else:
-                    raise webhooks.PermanentFailure(f"unknown kind {message.kind!r}")
+            if message.kind == outbox.FANOUT:
+                await self._fan_out(message)
+            else:
+                async with asyncio.timeout(self.settings.outbox_call_seconds):
+                    await self._call(client, message)
         except (mailer.PermanentFailure, webhooks.PermanentFailure) as exc:
             error, permanent = str(exc) or type(exc).__name__, True
         except TimeoutError:
@@ -117,15 +134,45 @@ class Sender:
             await asyncio.to_thread(outbox.mark_sent, self.engine, message)
             self.stats.sent += 1
             log.info("outbox: delivered %s %s", message.kind, message.message_id)
+            if _invitation(message):
+                await asyncio.to_thread(subscribers.delivered, self.engine, message.target)
             return
         finally:
             keeper.cancel()
         self.stats.attempt_failures += 1
+        if _invitation(message) or message.event == invitations.CONFIRM_EVENT:
+            # A subscriber's address stays out of the outbox's errors, the log and the console.
+            error = error.replace(message.target, "<subscriber>")
         gave_up = await asyncio.to_thread(
             outbox.mark_failed, self.engine, message, error, self.policy, permanent=permanent
         )
         if gave_up:
             self.stats.failed += 1
+        if permanent and _invitation(message):
+            limit = self.settings.invitation_refusals
+            if await asyncio.to_thread(subscribers.refused, self.engine, message.target, limit):
+                self.stats.stopped_addresses += 1
+                log.warning("outbox: an address refused %d invitations in a row: stopped", limit)
+
+    async def _close_smtp(self) -> None:
+        if self.smtp is not None:
+            await self.smtp.close()
+            self.smtp = None
+
+    async def _call(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
+        if message.kind == outbox.MAIL:
+            await self._send_mail(message)
+        elif message.kind == outbox.WEBHOOK:
+            await self._call_webhook(client, message)
+        else:
+            raise webhooks.PermanentFailure(f"unknown kind {message.kind!r}")
+
+    async def _fan_out(self, message: outbox.Claimed) -> None:
+        """Local work in batches, each committed with its cursor: no call deadline; a stop
+        between batches leaves the rest to the next sender. The pause between batches lets a
+        waiting write take SQLite's lock (its busy handler polls; the next batch would win)."""
+        while not await asyncio.to_thread(fanout.step, self.engine, self.settings, message.id):
+            await asyncio.sleep(FAN_OUT_PAUSE)
 
     async def _keep_lease(self, message: outbox.Claimed) -> None:
         """While a delivery runs, its lease is renewed at a third of its length: a slow call is
@@ -138,11 +185,13 @@ class Sender:
     async def _send_mail(self, message: outbox.Claimed) -> None:
         if not self.settings.smtp_url:
             raise RuntimeError("SMTP_URL is not set")
-        server = mailer.SmtpServer.from_url(self.settings.smtp_url)
+        if self.smtp is None:
+            server = mailer.SmtpServer.from_url(self.settings.smtp_url)
+            self.smtp = mailer.Connection(server, self.settings.smtp_allow_plain_auth)
         recipients = [address.strip() for address in message.target.split(",")]
-        raw = message.payload.encode("utf-8")
-        sender = mailer.sender_address(self.settings)
-        await mailer.send(server, raw, sender, recipients, self.settings.smtp_allow_plain_auth)
+        text = await asyncio.to_thread(fanout.mail_text, self.engine, self.settings, message)
+        raw = text.encode("utf-8")
+        await self.smtp.send(raw, mailer.sender_address(self.settings), recipients)
 
     async def _call_webhook(self, client: httpx.AsyncClient, message: outbox.Claimed) -> None:
         secret = await asyncio.to_thread(self._secret, message.webhook_id)
@@ -163,3 +212,7 @@ class Sender:
         with Session(self.engine) as session:
             hook = session.get(Webhook, webhook_id)
             return hook.secret if hook is not None else None
+
+
+def _invitation(message: outbox.Claimed) -> bool:
+    return message.kind == outbox.MAIL and message.event.startswith(invitations.INVITE_EVENT)

@@ -17,13 +17,16 @@ from app.timezone import vtimezone
 _END = b"END:VCALENDAR\r\n"
 
 
-def calendar_head(header: FeedHeader, ctx: FeedContext, zones: dict[str, int]) -> bytes:
-    """Every line of the calendar before its first component."""
+def calendar_head(
+    header: FeedHeader, ctx: FeedContext, zones: dict[str, int], method: str = "PUBLISH"
+) -> bytes:
+    """Every line of the calendar before its first component; METHOD is PUBLISH but for the
+    invitations (REQUEST, CANCEL) sent to each subscriber."""
     calendar = Calendar()
     calendar.add("version", "2.0")
     calendar.add("prodid", PRODID)
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     calendar.add("name", Text(header.name))
     calendar.add("x-wr-calname", Text(header.name))
     calendar.add("description", Text(header.description))
@@ -40,11 +43,15 @@ def calendar_head(header: FeedHeader, ctx: FeedContext, zones: dict[str, int]) -
 
 
 def render_calendar(
-    header: FeedHeader, ctx: FeedContext, zones: dict[str, int], events: Sequence[bytes]
+    header: FeedHeader,
+    ctx: FeedContext,
+    zones: dict[str, int],
+    events: Sequence[bytes],
+    method: str = "PUBLISH",
 ) -> bytes:
     """The whole feed: header, one VTIMEZONE per zone its timed events use, the events (as
     UTF-8 bytes), joined once."""
-    parts = [calendar_head(header, ctx, zones)]
+    parts = [calendar_head(header, ctx, zones, method)]
     for name in sorted(zones):
         parts.append(
             "".join(line + "\r\n" for line in vtimezone.vtimezone_lines(name, zones[name])).encode()

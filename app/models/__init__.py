@@ -1,5 +1,6 @@
 """The models, one family per entity: `fields` (vocabularies and checked types), `groups`,
-`meetings`, and `store` (revision, tokens, audit, outbox, webhooks, accounts, stored events).
+`meetings`, `subscribers` (invitations by email), and `store` (revision, tokens, audit,
+outbox, webhooks, accounts, stored events).
 Importing this package registers every table (Alembic reads SQLModel.metadata). Imports
 app.core and app.timezone only."""
 
@@ -61,10 +62,18 @@ from app.models.store import (
     WebhookCreate,
     WebhookPublic,
 )
+from app.models.subscribers import (
+    LANGUAGES,
+    Subscriber,
+    SubscriberGroup,
+    SubscriptionAccepted,
+    SubscriptionCreate,
+)
 
 __all__ = [
     "GROUP_DESCRIPTIVE_FIELDS",
     "GROUP_FIELDS",
+    "LANGUAGES",
     "MEETING_FIELDS",
     "MEETING_SNAPSHOT_FIELDS",
     "WG_CODE_PATTERN",
@@ -101,6 +110,10 @@ __all__ = [
     "ShortText",
     "Slug",
     "StoredEvent",
+    "Subscriber",
+    "SubscriberGroup",
+    "SubscriptionAccepted",
+    "SubscriptionCreate",
     "Url",
     "User",
     "UserBase",

@@ -82,7 +82,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = SQLField(default=None, primary_key=True)
     message_id: str = SQLField(unique=True, max_length=80)
-    kind: str = SQLField(max_length=16)  # "mail" or "webhook"
+    kind: str = SQLField(max_length=16)  # "mail", "webhook" or "fanout"
     target: str = SQLField(max_length=2000)  # the recipients, or the webhook's URL
     webhook_id: int | None = SQLField(default=None, index=True)
     event: str = SQLField(max_length=40)
