@@ -1,5 +1,5 @@
 """A meeting's change fanned out to its subscribers: one outbox row in the write's transaction,
-one mail per subscriber written after it, in batches.
+one mail per subscriber written after it, in batches; and the refusals that stop an address.
 
 Measured (bench/invitations.py, 10,000 subscribers of one group): writing every copy in the
 write's own transaction made the write take seconds and held SQLite's write lock all along; the
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -168,3 +168,37 @@ def mail_text(engine: Engine, settings: Settings, message: outbox.Claimed) -> st
     mail_from = mailer.sender_address(settings)
     token = str(reference["token"])
     return invitations.personal(invite, message.target, token, message.message_id, mail_from)
+
+
+def refused(engine: Engine, address: str, limit: int) -> bool:
+    """A permanent refusal of an invitation to `address`; at `limit` in a row its mail stops
+    (and what is still waiting for it is dropped). True when it stopped now."""
+    with write_session(engine) as session:
+        found = session.exec(select(Subscriber).where(Subscriber.email == address)).first()
+        if found is None or found.stopped_at is not None:
+            return False
+        found.refusals += 1
+        if found.refusals < limit:
+            session.add(found)
+            return False
+        found.stopped_at = subscribers.now()
+        session.add(found)
+        session.execute(
+            delete(OutboxMessage).where(
+                col(OutboxMessage.target) == address,
+                col(OutboxMessage.status) == outbox.PENDING,
+                col(OutboxMessage.event).startswith(invitations.INVITE_EVENT),
+            )
+        )
+        return True
+
+
+def delivered(engine: Engine, address: str) -> None:
+    """An invitation went through: the run of refusals is broken."""
+    with Session(engine) as peek:
+        refusals = peek.exec(select(Subscriber.refusals).where(Subscriber.email == address)).first()
+    if refusals:
+        with write_session(engine) as session:
+            session.execute(
+                update(Subscriber).where(col(Subscriber.email) == address).values(refusals=0)
+            )

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.delivery import fanout, invitations, mailer, outbox, subscribers, webhooks
+from app.delivery import fanout, invitations, mailer, outbox, webhooks
 from app.models import Webhook
 
 log = logging.getLogger("u4ssc.sender")
@@ -135,7 +135,7 @@ class Sender:
             self.stats.sent += 1
             log.info("outbox: delivered %s %s", message.kind, message.message_id)
             if _invitation(message):
-                await asyncio.to_thread(subscribers.delivered, self.engine, message.target)
+                await asyncio.to_thread(fanout.delivered, self.engine, message.target)
             return
         finally:
             keeper.cancel()
@@ -150,7 +150,7 @@ class Sender:
             self.stats.failed += 1
         if permanent and _invitation(message):
             limit = self.settings.invitation_refusals
-            if await asyncio.to_thread(subscribers.refused, self.engine, message.target, limit):
+            if await asyncio.to_thread(fanout.refused, self.engine, message.target, limit):
                 self.stats.stopped_addresses += 1
                 log.warning("outbox: an address refused %d invitations in a row: stopped", limit)
 

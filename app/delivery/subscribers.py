@@ -15,13 +15,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
 from app import crud
 from app.core.config import Settings
-from app.core.db import write_session
 from app.delivery import announce, invitations, mailer, outbox
 from app.ical import wording
 from app.models import (
@@ -93,13 +91,17 @@ def subscribe(session: Session, mailing: Mailing, body: SubscriptionCreate) -> N
     index = group_index(session)
     _slugs_to_ids(index, body.groups)
     settings, stamp = mailing.settings, now()
-    # Unconfirmed addresses whose link expired are forgotten.
+    # Unconfirmed addresses whose link expired are forgotten, with their confirmation mails.
+    expired = select(Subscriber.email).where(
+        col(Subscriber.consented_at).is_(None), col(Subscriber.confirm_expires_at) < stamp
+    )
     session.execute(
-        delete(Subscriber).where(
-            col(Subscriber.consented_at).is_(None),
-            col(Subscriber.confirm_expires_at) < stamp,
+        delete(OutboxMessage).where(
+            col(OutboxMessage.event) == invitations.CONFIRM_EVENT,
+            col(OutboxMessage.target).in_(expired.scalar_subquery()),
         )
     )
+    session.execute(delete(Subscriber).where(col(Subscriber.email).in_(expired.scalar_subquery())))
     found = session.exec(select(Subscriber).where(Subscriber.email == body.email)).first()
     if found is None:
         found = Subscriber(
@@ -312,37 +314,3 @@ def export(session: Session) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def refused(engine: Engine, address: str, limit: int) -> bool:
-    """A permanent refusal of an invitation to `address`; at `limit` in a row its mail stops
-    (and what is still waiting for it is dropped). True when it stopped now."""
-    with write_session(engine) as session:
-        found = session.exec(select(Subscriber).where(Subscriber.email == address)).first()
-        if found is None or found.stopped_at is not None:
-            return False
-        found.refusals += 1
-        if found.refusals < limit:
-            session.add(found)
-            return False
-        found.stopped_at = now()
-        session.add(found)
-        session.execute(
-            delete(OutboxMessage).where(
-                col(OutboxMessage.target) == address,
-                col(OutboxMessage.status) == outbox.PENDING,
-                col(OutboxMessage.event).startswith(invitations.INVITE_EVENT),
-            )
-        )
-        return True
-
-
-def delivered(engine: Engine, address: str) -> None:
-    """An invitation went through: the run of refusals is broken."""
-    with Session(engine) as peek:
-        refusals = peek.exec(select(Subscriber.refusals).where(Subscriber.email == address)).first()
-    if refusals:
-        with write_session(engine) as session:
-            session.execute(
-                update(Subscriber).where(col(Subscriber.email) == address).values(refusals=0)
-            )

@@ -4,6 +4,7 @@ no address shows in pages, feeds, Atom or JSON."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from app.core.db import write_session
 from app.main import create_app
 from app.models import OutboxMessage, Subscriber
 from tests.conftest import AUTH
@@ -130,3 +132,19 @@ def test_no_address_shows_in_pages_feeds_atom_or_json(
         answer = client.get(path)
         assert answer.status_code == 200, path
         assert "secret-person" not in answer.text, path
+
+
+def test_an_unconfirmed_address_whose_link_expired_is_forgotten(
+    mail_client: tuple[TestClient, Engine], inbox: Inbox
+) -> None:
+    client, engine = mail_client
+    subscribe(client, inbox, "late@example.org", [GROUP])
+    with write_session(engine) as session:
+        late = session.exec(select(Subscriber).where(Subscriber.email == "late@example.org")).one()
+        late.confirm_expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        session.add(late)
+    assert client.post("/api/subscriptions", json=GOOD).status_code == 202
+    with Session(engine) as session:
+        emails = session.exec(select(Subscriber.email)).all()
+        targets = session.exec(select(OutboxMessage.target)).all()
+    assert emails == [GOOD["email"]] and "late@example.org" not in targets
