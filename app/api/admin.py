@@ -80,6 +80,7 @@ def _meeting_page(
         "form": form,
         "errors": outcome.errors if outcome else {},
         "conflict": outcome.conflict if outcome else [],
+        "twin": outcome.twin if outcome else None,
         "groups": list(index.values()),
         "zones": TIME_ZONES,
         "statuses": [s.value for s in MeetingStatus],
@@ -103,7 +104,7 @@ def _meeting_page(
     code = 200
     if outcome and outcome.errors:
         code = 422
-    elif outcome and outcome.conflict:
+    elif outcome and (outcome.conflict or outcome.twin):
         code = 409
     return console_page(request, "admin/meeting.html", context, code)
 

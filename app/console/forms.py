@@ -19,10 +19,12 @@ from app.core.config import Settings
 from app.crud import idempotency
 from app.delivery import notify
 from app.models import (
+    MEETING_SNAPSHOT_FIELDS,
     GroupUpdate,
     MeetingCreate,
     MeetingStatus,
     MeetingUpdate,
+    clock_text,
 )
 from app.timezone import zones
 
@@ -91,6 +93,7 @@ class Outcome:
 
     key: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    twin: str | None = None  # a meeting just like this one, made moments ago by the same person
     conflict: list[tuple[str, Any, Any]] = field(default_factory=list)
     current_version: int | None = None
     current_snapshot: str | None = None
@@ -200,6 +203,13 @@ def create_meeting(
     key = (form.get("form_key") or "").strip()[: idempotency.MAX_KEY] or None
     try:
         data = MeetingCreate.model_validate(_meeting_values(form))
+        earlier = idempotency.made_before(session, actor, key, None) if key else None
+        if earlier is not None:  # this very form, sent again: what it made
+            return Outcome(key=earlier.key)
+        if form.get("again") != "yes":
+            twin = idempotency.twin_of(session, actor, _snapshot_of(data))
+            if twin is not None:
+                return Outcome(twin=twin)
 
         def create() -> str:
             return crud.create_meeting(session, data, actor, commit=False).uid
@@ -211,6 +221,15 @@ def create_meeting(
         session.rollback()
         return Outcome(errors={exc.field: exc.message})
     return Outcome(key=uid)
+
+
+def _snapshot_of(data: MeetingCreate) -> dict[str, object]:
+    """What the audit trail would record of a meeting made from `data`."""
+    values = data.model_dump(mode="json")
+    for name in ("start_time", "end_time"):
+        clock = getattr(data, name)
+        values[name] = clock_text(clock) if clock is not None else None
+    return {name: values.get(name) for name in MEETING_SNAPSHOT_FIELDS if name != "uid"}
 
 
 def _saved(session: Session, form: Form, key: str, save: Callable[[], None]) -> Outcome:

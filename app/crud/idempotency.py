@@ -14,7 +14,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.core.db import lock_revision
 from app.crud.common import Invalid, now
-from app.models import IdempotentWrite
+from app.models import Change, IdempotentWrite
 
 KEEP = dt.timedelta(hours=24)
 MAX_KEY = 200
@@ -105,3 +105,30 @@ def create_once(
         remember(session, actor, key, print_, Made(entity, made))
     session.commit()
     return made
+
+
+# A browser's Back re-renders a form with a new key; a meeting just like one this person
+# created moments ago is then asked about, not made again.
+TWIN_WINDOW = dt.timedelta(minutes=30)
+
+
+def twin_of(session: Session, actor: str, snapshot: dict[str, object]) -> str | None:
+    """The uid of a meeting this actor created within TWIN_WINDOW with these very fields (its
+    audit snapshot, uid and sequence aside), if there is one."""
+    rows = session.exec(
+        select(Change)
+        .where(
+            Change.actor == actor,
+            Change.action == "create",
+            Change.entity == "meeting",
+            col(Change.at) >= now() - TWIN_WINDOW,
+        )
+        .order_by(col(Change.id).desc())
+        .limit(50)
+    ).all()
+    wanted = {k: v for k, v in snapshot.items() if k not in ("uid", "sequence")}
+    for row in rows:
+        made = {k: v for k, v in (row.after or {}).items() if k not in ("uid", "sequence")}
+        if made == wanted:
+            return row.key
+    return None

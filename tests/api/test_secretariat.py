@@ -193,9 +193,20 @@ def test_1_back_and_save_again_never_makes_a_second_meeting(app: FastAPI, engine
     assert first.status_code == again.status_code == 303
     assert again.headers["location"] == first.headers["location"]  # what the first saved
     assert _count_meetings(engine) == before + 1
-    # A new form is a new key: a second meeting on purpose is still possible.
+    # Back in a browser that fetches the page again: a new key, the same meeting. It is asked
+    # about, not saved; a second one on purpose takes a tick.
     fresh = _hidden(browser.get("/admin/meetings/new").text)
     assert fresh["form_key"] != form["form_key"]
+    again = {**form, "form_key": fresh["form_key"]}
+    asked = browser.post("/admin/meetings/new", data=again, headers={"Origin": BASE_URL})
+    assert asked.status_code == 409
+    assert "you saved this meeting a moment ago" in asked.text
+    assert first.headers["location"].split("?")[0].rsplit("/", 1)[1] in asked.text
+    assert _count_meetings(engine) == before + 1
+    sure = {**again, "again": "yes"}
+    second = browser.post("/admin/meetings/new", data=sure, headers={"Origin": BASE_URL})
+    assert second.status_code == 303 and second.headers["location"] != first.headers["location"]
+    assert _count_meetings(engine) == before + 2
 
 
 def test_1_an_api_post_with_an_idempotency_key_is_made_once(
