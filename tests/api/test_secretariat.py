@@ -197,13 +197,13 @@ def test_1_back_and_save_again_never_makes_a_second_meeting(app: FastAPI, engine
     # about, not saved; a second one on purpose takes a tick.
     fresh = _hidden(browser.get("/admin/meetings/new").text)
     assert fresh["form_key"] != form["form_key"]
-    again = {**form, "form_key": fresh["form_key"]}
-    asked = browser.post("/admin/meetings/new", data=again, headers={"Origin": BASE_URL})
+    back = {**form, "form_key": fresh["form_key"]}
+    asked = browser.post("/admin/meetings/new", data=back, headers={"Origin": BASE_URL})
     assert asked.status_code == 409
     assert "you saved this meeting a moment ago" in asked.text
     assert first.headers["location"].split("?")[0].rsplit("/", 1)[1] in asked.text
     assert _count_meetings(engine) == before + 1
-    sure = {**again, "again": "yes"}
+    sure = {**back, "again": "yes"}
     second = browser.post("/admin/meetings/new", data=sure, headers={"Origin": BASE_URL})
     assert second.status_code == 303 and second.headers["location"] != first.headers["location"]
     assert _count_meetings(engine) == before + 2
