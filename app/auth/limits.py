@@ -9,9 +9,19 @@ from collections import deque
 from collections.abc import Callable
 
 
+def wait_text(seconds: int) -> str:
+    """A wait as people say it: "a minute", "5 minutes", "30 seconds"."""
+    if seconds < 60:
+        return "a few seconds" if seconds <= 5 else f"{seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
+
+
 class TooManyFailures(Exception):
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many invalid tokens from this address; retry in {retry_after} s")
+        super().__init__(
+            f"too many invalid tokens from this address; try again in {wait_text(retry_after)}"
+        )
         self.retry_after = retry_after
 
 
@@ -54,7 +64,9 @@ class AuthLimiter:
 
 class TooManyRequests(TooManyFailures):
     def __init__(self, retry_after: int) -> None:
-        Exception.__init__(self, f"too many requests from this address; retry in {retry_after} s")
+        Exception.__init__(
+            self, f"too many requests from this address; try again in {wait_text(retry_after)}"
+        )
         self.retry_after = retry_after
 
 

@@ -17,13 +17,13 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
+from app.auth.limits import wait_text
+
 
 class Throttled(Exception):
     def __init__(self, retry_after: int) -> None:
-        minutes = max(1, math.ceil(retry_after / 60))
         super().__init__(
-            "Too many failed sign-ins. Try again in "
-            + ("a minute." if minutes == 1 else f"{minutes} minutes.")
+            f"Too many failed sign-ins. Try again in {wait_text(max(60, retry_after))}."
         )
         self.retry_after = retry_after
 
