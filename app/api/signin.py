@@ -15,7 +15,7 @@ from app.api.deps import BaseUrlDep, EngineDep, SettingsDep, WriteSessionDep
 from app.api.pages import MEETING_STATUS_LABELS, STATUS_LABELS, templates
 from app.auth import accounts
 from app.auth.throttle import Busy, PasswordChecks, SignInThrottle, Throttled
-from app.console import forms, views
+from app.console import views
 from app.core.db import write_session
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
@@ -69,7 +69,7 @@ def console_page(
         "status_labels": STATUS_LABELS,
         "meeting_status_labels": MEETING_STATUS_LABELS,
         "shown": views.shown,
-        "labels": forms.FIELD_LABELS,
+        "labels": views.FIELD_LABELS,
         **context,
     }
     response = templates.TemplateResponse(request, name, context, status_code=status_code)

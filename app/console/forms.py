@@ -50,34 +50,6 @@ GROUP_FIELDS = (
     "notes",
 )
 # What the forms call each field; errors are listed under these names.
-FIELD_LABELS = {
-    "group": "Group",
-    "date": "Date",
-    "start_time": "Start time",
-    "end_time": "End time",
-    "timezone": "Time zone",
-    "title": "Title",
-    "description": "Description",
-    "join_url": "Join link",
-    "status": "Status",
-    "status_note": "Status note",
-    "leaders": "Leaders",
-    "scope": "Scope",
-    "timeline": "Timeline",
-    "expected_publication": "Expected publication",
-    "publications": "Publications",
-    "notes": "Notes",
-    "announce": "Announce to the mailing list",
-    "form": "Form",
-    "slug": "Id",
-    "kind": "Kind",
-    "name": "Name",
-    "short_name": "Short name",
-    "code": "Code",
-    "parent": "Thematic group",
-    "secretariat": "Secretariat",
-    "position": "Place in the plan",
-}
 # The group form's leaders are rows of two fields, name and organisation: the rows a group has
 # and two blank ones, up to MAX_LEADERS (the form's field limit allows it).
 MAX_LEADERS = 12

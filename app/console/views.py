@@ -16,6 +16,37 @@ from app.readmodel.groups import group_index
 
 # --- words ------------------------------------------------------------------------------------
 
+# Each field as the forms, the conflict banner and the audit trail name it.
+FIELD_LABELS = {
+    "group": "Group",
+    "date": "Date",
+    "start_time": "Start time",
+    "end_time": "End time",
+    "timezone": "Time zone",
+    "title": "Title",
+    "description": "Description",
+    "join_url": "Join link",
+    "status": "Status",
+    "status_note": "Status note",
+    "leaders": "Leaders",
+    "scope": "Scope",
+    "timeline": "Timeline",
+    "expected_publication": "Expected publication",
+    "publications": "Publications",
+    "notes": "Notes",
+    "announce": "Announce to the mailing list",
+    "form": "Form",
+    "slug": "Id",
+    "kind": "Kind",
+    "name": "Name",
+    "short_name": "Short name",
+    "code": "Code",
+    "parent": "Thematic group",
+    "secretariat": "Secretariat",
+    "position": "Place in the plan",
+}
+
+
 SEED_ACTOR = crud.SEED_ACTOR
 ACTIONS = {
     "create": "created",
