@@ -20,7 +20,7 @@ from app.api.deps import BaseUrlDep, SessionDep, SettingsDep, WriteSessionDep
 from app.api.pages import templates
 from app.core.config import Settings
 from app.delivery import subscribers
-from app.models import LANGUAGES, SubscriptionAccepted, SubscriptionCreate
+from app.models import LANGUAGES, Subscriber, SubscriptionAccepted, SubscriptionCreate
 from app.readmodel.groups import group_index
 
 router = APIRouter(tags=["subscriptions"])
@@ -143,6 +143,18 @@ def read_manage(request: Request, session: SessionDep, token: Token = "") -> HTM
         return _page(request, "expired", 404)
     index = group_index(session)
     followed = {index[gid].slug for gid in subscribers.group_ids(session, found.id)}
+    return _manage_page(request, session, token, found, followed, saved=False)
+
+
+def _manage_page(
+    request: Request,
+    session: Session,
+    token: str,
+    found: Subscriber,
+    followed: set[str],
+    saved: bool,
+) -> HTMLResponse:
+    """The manage page: the subscriber's groups ticked, the language chosen."""
     return _page(
         request,
         "manage",
@@ -152,7 +164,7 @@ def read_manage(request: Request, session: SessionDep, token: Token = "") -> HTM
         followed=followed,
         language=found.language,
         languages=LANGUAGES,
-        saved=False,
+        saved=saved,
     )
 
 
@@ -182,17 +194,7 @@ def manage(
     session.add(found)
     subscribers.set_groups(session, _mailing(settings, base), found, wanted, index)
     followed = {index[gid].slug for gid in wanted}
-    return _page(
-        request,
-        "manage",
-        token=token,
-        email=found.email,
-        choices=_choices(session),
-        followed=followed,
-        language=found.language,
-        languages=LANGUAGES,
-        saved=True,
-    )
+    return _manage_page(request, session, token, found, followed, saved=True)
 
 
 @router.get("/subscriptions/unsubscribe", response_class=HTMLResponse, include_in_schema=False)

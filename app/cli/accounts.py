@@ -15,6 +15,8 @@ from sqlmodel import Session
 from app.auth import accounts, tokens
 from app.cli import listing
 
+Handler = Callable[[argparse.Namespace, Engine], int]
+
 
 def _token_add(args: argparse.Namespace, engine: Engine) -> int:
     with Session(engine) as session:
@@ -24,25 +26,22 @@ def _token_add(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
-def _token_disable(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        tokens.revoke_token(session, args.name)
-    print(f"token {args.name!r} disabled; it no longer writes")
-    return 0
+def _on_name(act: Callable[[Session, str], object], said: str) -> Handler:
+    """A command that does `act` to the account or token named on the line, then says `said`
+    ({name} is the name)."""
+
+    def handler(args: argparse.Namespace, engine: Engine) -> int:
+        with Session(engine) as session:
+            act(session, args.name)
+        print(said.format(name=repr(args.name)))
+        return 0
+
+    return handler
 
 
-def _token_enable(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        tokens.enable_token(session, args.name)
-    print(f"token {args.name!r} enabled; it writes again")
-    return 0
-
-
-def _token_remove(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        tokens.remove_token(session, args.name)
-    print(f"token {args.name!r} removed")
-    return 0
+_token_disable = _on_name(tokens.revoke_token, "token {name} disabled; it no longer writes")
+_token_enable = _on_name(tokens.enable_token, "token {name} enabled; it writes again")
+_token_remove = _on_name(tokens.remove_token, "token {name} removed")
 
 
 def _token_list(args: argparse.Namespace, engine: Engine) -> int:
@@ -86,25 +85,12 @@ def _user_passwd(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
-def _user_disable(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        accounts.disable_user(session, args.name)
-    print(f"user {args.name!r} disabled; their sessions have ended")
-    return 0
-
-
-def _user_enable(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        accounts.disable_user(session, args.name, disabled=False)
-    print(f"user {args.name!r} enabled; they sign in at /admin/login")
-    return 0
-
-
-def _user_remove(args: argparse.Namespace, engine: Engine) -> int:
-    with Session(engine) as session:
-        accounts.remove_user(session, args.name)
-    print(f"user {args.name!r} removed; their sessions have ended")
-    return 0
+_user_disable = _on_name(accounts.disable_user, "user {name} disabled; their sessions have ended")
+_user_enable = _on_name(
+    lambda session, name: accounts.disable_user(session, name, disabled=False),
+    "user {name} enabled; they sign in at /admin/login",
+)
+_user_remove = _on_name(accounts.remove_user, "user {name} removed; their sessions have ended")
 
 
 def _user_list(args: argparse.Namespace, engine: Engine) -> int:
@@ -135,12 +121,13 @@ def register(command: Callable[..., Any]) -> None:
         )
     p = command("list", _user_list, "list accounts (names and state)", users)
     listing.add_json_option(p)
-    for name, handler, text in (
+    named: tuple[tuple[str, Handler, str], ...] = (
         ("disable", _user_disable, "disable an account; its sessions end"),
         ("enable", _user_enable, "let a disabled account sign in again"),
         ("remove", _user_remove, "remove an account; its sessions end"),
-    ):
-        command(name, handler, text, users).add_argument("name")
+    )
+    for name, run, text in named:
+        command(name, run, text, users).add_argument("name")
 
     found = command("token", None, "API tokens for writes").add_subparsers(
         dest="action", required=True
@@ -149,9 +136,10 @@ def register(command: Callable[..., Any]) -> None:
     p.add_argument("name")
     p = command("list", _token_list, "list tokens (names only, never the tokens)", found)
     listing.add_json_option(p)
-    for name, handler, text, aliases in (
+    by_name: tuple[tuple[str, Handler, str, list[str]], ...] = (
         ("disable", _token_disable, "stop a token from writing", ["revoke"]),
         ("enable", _token_enable, "let a disabled token write again (the same token)", []),
         ("remove", _token_remove, "forget a token (its name can be added again)", []),
-    ):
-        command(name, handler, text, found, aliases=aliases).add_argument("name")
+    )
+    for name, run, text, aliases in by_name:
+        command(name, run, text, found, aliases=aliases).add_argument("name")

@@ -26,6 +26,17 @@ from tests.utils.mail import wait_for
 from tests.utils.server import free_port
 
 WRITES = {"post", "put", "patch", "delete"}
+
+
+def signed_in(app: FastAPI, engine: Engine) -> TestClient:
+    """A browser signed in to the console as a new secretary."""
+    with Session(engine) as session:
+        accounts.add_user(session, NAME, PASSWORD)
+    browser = TestClient(app, base_url=BASE_URL, follow_redirects=False)
+    assert sign_in(browser).status_code == 303
+    return browser
+
+
 # Writes anyone may make, on purpose: subscribing by email (issue 25) needs no token.
 PUBLIC_WRITES = {("post", "/api/subscriptions")}
 
@@ -96,10 +107,7 @@ def test_6_a_browser_sees_a_page_not_raw_json(client: TestClient) -> None:
 def test_6_a_signed_in_secretary_sees_a_page_for_an_unknown_meeting(
     app: FastAPI, engine: Engine
 ) -> None:
-    with Session(engine) as session:
-        accounts.add_user(session, NAME, PASSWORD)
-    browser = TestClient(app, base_url=BASE_URL, follow_redirects=False)
-    assert sign_in(browser).status_code == 303
+    browser = signed_in(app, engine)
     answer = browser.get("/admin/meetings/nope", headers=PAGE)
     assert answer.status_code == 404
     _is_page(answer, "Page not found")
@@ -134,10 +142,7 @@ def test_10_an_smtp_outage_shows_in_the_log_and_on_the_dashboard(
 
 def test_4_a_leader_row_cannot_be_saved_half_read(app: FastAPI, engine: Engine) -> None:
     """ "Okan Geray (Digital Dubai" (no closing bracket) showed on the public page as written."""
-    with Session(engine) as session:
-        accounts.add_user(session, NAME, PASSWORD)
-    browser = TestClient(app, base_url=BASE_URL, follow_redirects=False)
-    assert sign_in(browser).status_code == 303
+    browser = signed_in(app, engine)
     slug = "ai-in-cities-wg2"
     page = browser.get(f"/admin/groups/{slug}").text
     form = {**leader_rows(page), **_hidden(page)}
@@ -177,10 +182,7 @@ def _count_meetings(engine: Engine) -> int:
 
 
 def test_1_back_and_save_again_never_makes_a_second_meeting(app: FastAPI, engine: Engine) -> None:
-    with Session(engine) as session:
-        accounts.add_user(session, NAME, PASSWORD)
-    browser = TestClient(app, base_url=BASE_URL, follow_redirects=False)
-    assert sign_in(browser).status_code == 303
+    browser = signed_in(app, engine)
     page = browser.get("/admin/meetings/new?group=ai-in-cities-wg2").text
     form = _hidden(page)
     assert form.get("form_key"), "the form carries no one-time key"
@@ -265,10 +267,7 @@ def test_3_messages_are_in_plain_words_not_the_validators(
 def test_3_the_console_says_counts_statuses_and_actions_as_people_do(
     app: FastAPI, engine: Engine
 ) -> None:
-    with Session(engine) as session:
-        accounts.add_user(session, NAME, PASSWORD)
-    browser = TestClient(app, base_url=BASE_URL, follow_redirects=False)
-    assert sign_in(browser).status_code == 303
+    browser = signed_in(app, engine)
     dashboard = browser.get("/admin").text
     assert "created from the action plan" in dashboard
     assert "create by seed" not in dashboard and "time(s)" not in dashboard
