@@ -15,20 +15,21 @@ PACKAGES = sorted(p.name for p in APP.iterdir() if (p / "__init__.py").is_file()
 # What each folder may import of the others: inner folders first. main.py wires them all.
 MAY_IMPORT: dict[str, set[str]] = {
     "core": set(),
+    "i18n": {"core"},
     "timezone": {"core"},
-    "models": {"core", "timezone"},
-    "crud": {"core", "timezone", "models"},
-    "readmodel": {"core", "timezone", "models", "crud", "ical"},
-    "ical": {"core", "timezone", "models", "readmodel"},
-    "feeds": {"core", "timezone", "models", "crud", "readmodel", "ical"},
-    "store": {"core", "timezone", "models", "crud", "readmodel"},
+    "models": {"core", "i18n", "timezone"},
+    "crud": {"core", "i18n", "timezone", "models"},
+    "readmodel": {"core", "i18n", "timezone", "models", "crud", "ical"},
+    "ical": {"core", "i18n", "timezone", "models", "readmodel"},
+    "feeds": {"core", "i18n", "timezone", "models", "crud", "readmodel", "ical"},
+    "store": {"core", "i18n", "timezone", "models", "crud", "readmodel"},
     "auth": {"core", "models"},
-    "delivery": {"core", "timezone", "models", "crud", "readmodel", "ical"},
-    "console": {"core", "timezone", "models", "crud", "readmodel", "delivery"},
-    "api": {"core", "timezone", "models", "crud", "readmodel", "ical", "feeds", "auth"}
+    "delivery": {"core", "i18n", "timezone", "models", "crud", "readmodel", "ical"},
+    "console": {"core", "i18n", "timezone", "models", "crud", "readmodel", "delivery"},
+    "api": {"core", "i18n", "timezone", "models", "crud", "readmodel", "ical", "feeds", "auth"}
     | {"delivery", "console", "edge", "store"},
-    "edge": {"core", "ical", "feeds"},
-    "cli": {"core", "models", "crud", "readmodel", "store", "auth", "delivery", "edge"},
+    "edge": {"core", "i18n", "ical", "feeds"},
+    "cli": {"core", "i18n", "models", "crud", "readmodel", "store", "auth", "delivery", "edge"},
 }
 # The routes, the HTTP layers and the application factory; everything else is plain Python.
 WEB_FRAMEWORKS = ("fastapi", "starlette")
