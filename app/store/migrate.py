@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.core.config import Settings
@@ -22,6 +24,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 INITIAL_REVISION = "0001"
 # Any fixed number: the PostgreSQL advisory lock that lets one replica at a time migrate and seed.
 _LOCK_KEY = 4_855_300_217
+# How long start-up keeps trying, in all, while another process holds an SQLite store's lock
+# (migrating or seeding it, or a slow writer): past SQLite's own busy wait, some contention
+# (a snapshot gone stale, a WAL being set up) is refused at once rather than waited for.
+PREPARE_PATIENCE_SECONDS = 120.0
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -65,6 +71,25 @@ def exists(engine: Engine) -> bool:
 
 
 def prepare(engine: Engine, settings: Settings) -> list[str]:
+    """Migrate, then load the seed into a fresh, empty database; on an SQLite store another
+    process holds, wait and try again (a bounded number of times) instead of failing start-up."""
+    delay, deadline = 0.05, time.monotonic() + PREPARE_PATIENCE_SECONDS
+    while True:
+        try:
+            return _prepare_once(engine, settings)
+        except OperationalError as error:
+            message = str(error.orig).lower()
+            contended = "database is locked" in message or "busy" in message
+            if not contended or time.monotonic() + delay > deadline:
+                raise
+            log.warning(
+                "the store is busy (another process holds it); trying again in %.2f s", delay
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _prepare_once(engine: Engine, settings: Settings) -> list[str]:
     """Migrate, then load the seed into a fresh, empty database."""
     migrate(engine)
     if not settings.auto_seed:
