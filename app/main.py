@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware import Middleware
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from app.api import (
     admin,
@@ -47,6 +47,7 @@ from app.edge.front import FeedHits, PollFront
 from app.edge.head import HeadAsGet
 from app.edge.hosts import HostGuard
 from app.edge.json_cache import JsonCache, JsonStore
+from app.feeds.answer import Headers
 from app.feeds.event_store import EventStore
 from app.feeds.service import FeedService
 from app.store.migrate import prepare
@@ -64,12 +65,18 @@ class CalendarApp(FastAPI):
     """FastAPI with the poll front (app.edge.front) around its whole middleware stack, Starlette's
     error layer included: `front` wraps the stack when it is built (None: no front)."""
 
-    front: Callable[[ASGIApp], ASGIApp] | None = None
+    front: Callable[[ASGIApp], PollFront] | None = None
+    # The built front's answer_now, which the HTTP protocol asks first (app.edge.protocol).
+    answer_now: Callable[[Scope], tuple[int, Headers, bytes] | None] | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
+        if self.front is not None:
+            front = self.front(stack)
+            self.answer_now = front.answer_now
+            stack = front
         # Outermost of all: HEAD answered as GET without its body, for every route.
-        return HeadAsGet(stack if self.front is None else self.front(stack))
+        return HeadAsGet(stack)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -184,24 +184,34 @@ class PollFront:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path: str = scope["path"]
-            if path.endswith(".ics") or path.startswith("/api/"):
-                started = time.perf_counter()
-                try:
-                    answer = self._answer(scope, path)
-                except Exception:
-                    # A fault of this layer must not cost the answer: the stack gives it.
-                    log.exception("the front could not answer %s; the stack will", path)
-                    answer = None
-                if answer is not None:
-                    status, headers, body, route = answer
-                    start = {"type": "http.response.start", "status": status, "headers": headers}
-                    await send(start)
-                    await send({"type": "http.response.body", "body": body})
-                    self.served += 1
-                    self.metrics.record(scope, route, status, time.perf_counter() - started)
-                    return
+            answer = self.answer_now(scope)
+            if answer is not None:
+                status, headers, body = answer
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
         await self.app(scope, receive, send)
+
+    def answer_now(self, scope: Scope) -> tuple[int, Headers, bytes] | None:
+        """The whole answer to an HTTP request the caches can give, counted and timed; None
+        leaves it to the stack. Also asked by the HTTP protocol itself (app.edge.protocol),
+        before any ASGI call, with the server's own scope."""
+        path: str = scope["path"]
+        if not (path.endswith(".ics") or path.startswith("/api/")):
+            return None
+        started = time.perf_counter()
+        try:
+            answer = self._answer(scope, path)
+        except Exception:
+            # A fault of this layer must not cost the answer: the stack gives it.
+            log.exception("the front could not answer %s; the stack will", path)
+            return None
+        if answer is None:
+            return None
+        status, headers, body, route = answer
+        self.served += 1
+        self.metrics.record(scope, route, status, time.perf_counter() - started)
+        return status, headers, body
 
     def _answer(self, scope: Scope, path: str) -> Answer | None:
         found = read_once(scope["headers"])

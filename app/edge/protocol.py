@@ -8,14 +8,24 @@ h11, which has the limit, costs about 100 µs a request (bench/NOTES.md). So the
 deadline are counted here, around the parser: raw bytes fed while a request's head is
 incomplete, and the head's own bytes once it is. A 20 MB header is refused after at most 16 KB
 plus one read. Operators running `uvicorn app.main:app` themselves put a proxy in front
-(compose.yaml's nginx shows the settings)."""
+(compose.yaml's nginx shows the settings).
+
+A request the front can answer from its caches (app.edge.front: a cached feed poll or JSON
+read) is answered here, as soon as its head is in, with the bytes uvicorn would write for it:
+no task, no ASGI call. Anything the front declines, a request a trusted proxy forwarded (its
+X-Forwarded-* headers change the scope), a connection closing or not draining goes the ASGI way."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from app.core.config import Settings
 
@@ -24,6 +34,9 @@ TOO_LARGE = f"request line and headers are larger than {MAX_HEADER_BYTES} bytes,
 # What a request line adds to its target besides: method, spaces, version, CRLF ("DELETE ",
 # " HTTP/1.1\r\n") and the blank line closing the head.
 LINE_BYTES = 24
+_FORWARDED = b"x-forwarded-"
+# How deep the ASGI app the server loaded wraps ours (uvicorn's proxy-headers layer, ...).
+_MAX_WRAPPERS = 4
 
 
 class HeadersTooLarge(Exception):
@@ -44,6 +57,8 @@ class EdgeProtocol(HttpToolsProtocol):
         self._raw_head_bytes = 0  # fed since the head began, while it is incomplete
         self._head_bytes = 0  # the head's own bytes, as the parser hands them over
         self._too_large = False
+        self._forwarded = False  # the request carries X-Forwarded-* headers
+        self._answer_now: Callable[[Any], Any] | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -66,6 +81,7 @@ class EdgeProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_bytes = LINE_BYTES
+        self._forwarded = False
 
     def on_url(self, url: bytes) -> None:
         self._grow(len(url))
@@ -73,6 +89,8 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._grow(len(name) + len(value) + 4)
+        if name[:12].lower() == _FORWARDED:
+            self._forwarded = True
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -96,6 +114,51 @@ class EdgeProtocol(HttpToolsProtocol):
             self._refuse(431, "Request Header Fields Too Large", TOO_LARGE)
         else:
             super().send_400_response(msg)
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        if (
+            app is self.app
+            and cycle.keep_alive
+            and not self._forwarded
+            and not self.access_log
+            and not self.flow.write_paused
+        ):
+            answer_now = self._answer_now or self._find_answer_now()
+            answer = answer_now(cycle.scope) if answer_now is not None else None
+            if answer is not None:
+                self._send_now(cycle, *answer)
+                return
+        super()._start_asgi_task(cycle, app)
+
+    def _find_answer_now(self) -> Callable[[Any], Any] | None:
+        """The front's answer_now, once the app has built its stack (at its first request)."""
+        app = self.app
+        for _ in range(_MAX_WRAPPERS):
+            found = getattr(app, "answer_now", None)
+            if found is not None:
+                self._answer_now = found
+                return found  # type: ignore[no-any-return]
+            app = getattr(app, "app", None)
+        return None
+
+    def _send_now(
+        self,
+        cycle: RequestResponseCycle,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> None:
+        """Writes the whole answer as uvicorn's cycle would (status line, its default headers,
+        the answer's), then completes the cycle: the keep-alive timer and the next pipelined
+        request follow as after any answer."""
+        content = [STATUS_LINE[status]]
+        for name, value in (*self.server_state.default_headers, *headers):
+            content += (name, b": ", value, b"\r\n")
+        content += (b"\r\n", body)
+        self.transport.write(b"".join(content))
+        cycle.response_started = cycle.response_complete = True
+        cycle.message_event.set()
+        self.on_response_complete()
 
     def _arm(self) -> None:
         if self._header_deadline is None:
