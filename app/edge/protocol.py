@@ -53,6 +53,10 @@ class EdgeProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_deadline: asyncio.TimerHandle | None = None
+        # When the current head's first byte came (loop time); None between requests. The
+        # deadline's timer is not moved for each request: when it fires it closes, or re-arms
+        # for the head in progress, or lets the next byte arm it again.
+        self._head_since: float | None = None
         self._awaiting_head = True  # bytes that arrive now belong to a request's head
         self._raw_head_bytes = 0  # fed since the head began, while it is incomplete
         self._head_bytes = 0  # the head's own bytes, as the parser hands them over
@@ -62,6 +66,7 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._head_since = self.loop.time()
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -71,7 +76,9 @@ class EdgeProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._awaiting_head:
             self._raw_head_bytes += len(data)
-            self._arm()
+            if self._head_since is None:
+                self._head_since = self.loop.time()
+                self._arm()
         super().data_received(data)
         too_large = self._awaiting_head and self._raw_head_bytes > MAX_HEADER_BYTES
         if too_large and not self.transport.is_closing():
@@ -96,7 +103,7 @@ class EdgeProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._awaiting_head = False
         self._raw_head_bytes = 0
-        self._disarm()  # the request is in: its body has GuardMiddleware's deadline
+        self._head_since = None  # the request is in: its body has GuardMiddleware's deadline
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -151,34 +158,32 @@ class EdgeProtocol(HttpToolsProtocol):
         """Writes the whole answer as uvicorn's cycle would (status line, its default headers,
         the answer's), then completes the cycle: the keep-alive timer and the next pipelined
         request follow as after any answer."""
-        content = [STATUS_LINE[status]]
-        for name, value in (*self.server_state.default_headers, *headers):
-            content += (name, b": ", value, b"\r\n")
-        content += (b"\r\n", body)
-        self.transport.write(b"".join(content))
+        self.transport.write(_head(status, self.server_state.default_headers, headers) + body)
         cycle.response_started = cycle.response_complete = True
         cycle.message_event.set()
         self.on_response_complete()
 
     def _arm(self) -> None:
-        if self._header_deadline is None:
-            self._header_deadline = self.loop.call_later(self.header_timeout, self._expire)
+        if self._header_deadline is None and self._head_since is not None:
+            deadline = self._head_since + self.header_timeout
+            self._header_deadline = self.loop.call_at(deadline, self._expire)
 
     def _disarm(self) -> None:
         if self._header_deadline is not None:
             self._header_deadline.cancel()
             self._header_deadline = None
 
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        # Between requests the keep-alive timeout applies; the deadline starts with new bytes.
-        self._disarm()
-
     def _expire(self) -> None:
+        # Between requests the keep-alive timeout applies; the deadline starts with new bytes.
         self._header_deadline = None
+        since = self._head_since
         idle = self.cycle is None or self.cycle.response_complete
-        if self._awaiting_head and idle and not self.transport.is_closing():
+        if since is None or not self._awaiting_head or not idle or self.transport.is_closing():
+            return
+        if self.loop.time() >= since + self.header_timeout:
             self.transport.close()
+        else:
+            self._arm()  # a later head than the one the timer was set for
 
     def _refuse(self, status: int, reason: str, text: str) -> None:
         body = text.encode("ascii")
@@ -189,6 +194,29 @@ class EdgeProtocol(HttpToolsProtocol):
         ).encode("ascii")
         self.transport.write(head + body)
         self.transport.close()
+
+
+# Encoded heads of direct answers: the server's default headers (a new list each second, with
+# the Date) then the answer's own (a list kept per cached answer); a few per second are made.
+_HEADS: dict[tuple[int, int], tuple[list[tuple[bytes, bytes]], object, bytes]] = {}
+_MAX_HEADS = 256
+
+
+def _head(status: int, defaults: object, headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The status line and header block, as uvicorn's cycle writes them."""
+    key = (status, id(headers))
+    known = _HEADS.get(key)
+    if known is not None and known[0] is headers and known[1] is defaults:
+        return known[2]
+    content = [STATUS_LINE[status]]
+    for name, value in (*defaults, *headers):  # type: ignore[misc]
+        content += (name, b": ", value, b"\r\n")
+    content.append(b"\r\n")
+    head = b"".join(content)
+    if len(_HEADS) >= _MAX_HEADS:
+        _HEADS.clear()
+    _HEADS[key] = (headers, defaults, head)
+    return head
 
 
 def edge_protocol(header_timeout: float) -> type[EdgeProtocol]:
