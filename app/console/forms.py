@@ -16,6 +16,7 @@ from sqlmodel import Session
 from app import crud
 from app.core import validation
 from app.core.config import Settings
+from app.core.words import N_
 from app.crud import idempotency
 from app.delivery import notify
 from app.models import (
@@ -308,8 +309,11 @@ def _leaders(form: Form) -> list[dict[str, Any]]:
         if org and not name:
             raise crud.Invalid(
                 "leaders",
-                f"row {index + 1} names the organisation “{org}” but no one: put a name, or "
-                "write the organisation alone under Name",
+                N_(
+                    "row %(row)s names the organisation “%(organisation)s” but no one: put a "
+                    "name, or write the organisation alone under Name"
+                )
+                % {"row": index + 1, "organisation": org},
             )
         if name:
             leaders.append({"name": name, "affiliation": org or None})

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
+from app.core.words import N_
 from app.crud.common import (
     Conflict,
     Expected,
@@ -173,7 +174,7 @@ def update_group(
             changes[listed] = []
     for required in ("name", "status"):
         if required in changes and changes[required] is None:
-            raise Invalid(required, "must not be null")
+            raise Invalid(required, N_("must not be null"))
     after = {**before, **changes}
     if after == before:
         return group

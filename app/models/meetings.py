@@ -12,6 +12,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from app.core.words import N_
 from app.models.fields import (
     IsoDate,
     LongText,
@@ -133,12 +134,14 @@ class MeetingBase(BaseModel):
     @model_validator(mode="after")
     def _times_make_sense(self) -> MeetingBase:
         if not dt.date(1900, 1, 1) <= self.date <= dt.date(2099, 12, 31):
-            raise ValueError("date: must be between 1900-01-01 and 2099-12-31")
+            raise ValueError("date: " + N_("must be between 1900-01-01 and 2099-12-31"))
         if (self.start_time is None) != (self.end_time is None):
-            raise ValueError("end_time: give both start_time and end_time, or neither (all-day)")
+            raise ValueError(
+                "end_time: " + N_("give both start_time and end_time, or neither (all-day)")
+            )
         if self.start_time is not None and self.end_time is not None:
             if self.end_time <= self.start_time:
-                raise ValueError("end_time: must be after the start time, on the same day")
+                raise ValueError("end_time: " + N_("must be after the start time, on the same day"))
             for name, clock in (("start_time", self.start_time), ("end_time", self.end_time)):
                 try:
                     zones.to_utc(self.date, clock, self.timezone)
