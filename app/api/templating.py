@@ -61,6 +61,8 @@ def templates_for(lang: str) -> Jinja2Templates:
         dir=languages.direction(lang),
         languages=languages.NAMES,
         language_menu=language_menu,
+        # "before → after" reads the other way in a right-to-left page.
+        arrow="←" if languages.direction(lang) == "rtl" else "→",
     )
     env.filters["long_date"] = lambda day: long_date(day, lang)
     env.filters["weekday_date"] = lambda day: weekday_date(day, lang)

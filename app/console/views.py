@@ -150,27 +150,28 @@ class GroupConcern:
 
     def because(self, labels: Mapping[str, str], lang: str = DEFAULT) -> str:
         """The reason in `lang`, with the status as `labels` (in that language) say it."""
-        status = labels.get(self.status, self.status)
-        if self.reason in PLURAL_REASONS:
-            singular, plural = PLURAL_REASONS[self.reason]
-            words = catalogs.plural_translator(lang)(singular, plural, self.count)
+        ngettext = catalogs.plural_translator(lang)
+        if self.reason == MET:
+            words = ngettext(
+                "has held %(num)s meeting but is still “%(status)s”",
+                "has held %(num)s meetings but is still “%(status)s”",
+                self.count,
+            )
+        elif self.reason == TO_COME:
+            words = ngettext(
+                "is “%(status)s” but has %(num)s meeting to come",
+                "is “%(status)s” but has %(num)s meetings to come",
+                self.count,
+            )
         else:
             words = catalogs.translator(lang)(self.reason)
+        status = labels.get(self.status, self.status)
         return words % {"status": status, "num": self.count}
 
 
+# The reasons with a count, worded in `because`.
 MET = "met"
 TO_COME = "to come"
-PLURAL_REASONS = {
-    MET: (
-        N_("has met once but is still “%(status)s”"),
-        N_("has met %(num)s times but is still “%(status)s”"),
-    ),
-    TO_COME: (
-        N_("is “%(status)s” but has one meeting to come"),
-        N_("is “%(status)s” but has %(num)s meetings to come"),
-    ),
-}
 
 
 def groups_to_look_at(session: Session, today: dt.date) -> list[GroupConcern]:
