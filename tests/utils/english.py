@@ -33,7 +33,7 @@ _SHOWN_BY_SCRIPT = {
 def _fragments(message: str) -> set[str]:
     found = set()
     for part in _CUT.split(message):
-        part = part.strip(" -–—'\"")
+        part = part.strip(" -'\"\N{EN DASH}\N{EM DASH}")
         if _WORTH.search(part):
             found.add(part)
     return found
