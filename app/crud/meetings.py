@@ -65,6 +65,8 @@ def meeting_snapshot(session: Session, meeting: Meeting) -> dict[str, Any]:
             value = value.isoformat()
         elif isinstance(value, dt.time):
             value = clock_text(value)
+        elif isinstance(value, dict):  # translations: a copy, compared after the write
+            value = {lang: dict(texts) for lang, texts in value.items()}
         snapshot[name] = value
     return snapshot
 

@@ -7,8 +7,8 @@ import datetime as dt
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, model_validator
-from sqlalchemy import Index, text
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
@@ -24,6 +24,7 @@ from app.models.fields import (
     Zone,
     all_optional,
 )
+from app.models.translations import DESCRIPTION, MeetingTranslations, Texts
 from app.timezone import zones
 
 
@@ -72,6 +73,10 @@ class Meeting(SQLModel, table=True):
     sequence: int = 0
     description: str | None = None
     join_url: str | None = SQLField(default=None, max_length=2000)
+    # {"fr": {"title": ..., "description": ...}} (app.models.translations); {} for none.
+    translations: Texts = SQLField(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     # Loaded from the seed file: a later load of a file without it cancels it.
     from_seed: bool = False
     version: int = 1
@@ -103,6 +108,7 @@ class MeetingPublic(BaseModel):
     sequence: int
     description: str | None
     join_url: str | None
+    translations: Texts = Field(description=DESCRIPTION)
     created_at: datetime
     updated_at: datetime
     url: str
@@ -130,6 +136,8 @@ class MeetingBase(BaseModel):
     status: MeetingStatus = MeetingStatus.confirmed
     description: LongText | None = None
     join_url: Url | None = None
+    # Null is none: a meeting always has an object, {} when nothing is translated.
+    translations: MeetingTranslations = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _times_make_sense(self) -> MeetingBase:
