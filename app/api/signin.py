@@ -15,10 +15,10 @@ from app.api.deps import BaseUrlDep, EngineDep, SettingsDep, WriteSessionDep
 from app.api.templating import page_language, render
 from app.auth import accounts
 from app.auth.throttle import Busy, PasswordChecks, SignInThrottle, Throttled
-from app.console import views
+from app.console import translations, views
 from app.core.db import write_session
 from app.core.words import N_
-from app.i18n import catalogs, said
+from app.i18n import catalogs, languages, said
 from app.models import GroupStatus, MeetingStatus
 from app.readmodel.pages import status_words
 
@@ -72,6 +72,14 @@ async def _form(request: Request) -> dict[str, str]:
     return fields
 
 
+def _labels(lang: str) -> dict[str, str]:
+    """Each field as the console names it in `lang`; a text per language with its language."""
+    _ = catalogs.translator(lang)
+    labels = {name: _(label) for name, label in views.FIELD_LABELS.items()}
+    texts = translations.labelled(labels, languages.NAMES, _("%(field)s (%(language)s)"))
+    return {**labels, **texts}
+
+
 def console_page(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
@@ -82,7 +90,7 @@ def console_page(
         "status_labels": {s.value: status_words(s, lang) for s in GroupStatus},
         "meeting_status_labels": {s.value: status_words(s, lang) for s in MeetingStatus},
         "shown": lambda value, name=None: views.shown(value, name, lang),
-        "labels": {name: _(label) for name, label in views.FIELD_LABELS.items()},
+        "labels": _labels(lang),
         **context,
     }
     response = render(request, lang, name, context, status_code)

@@ -20,6 +20,7 @@ from starlette.routing import Match
 
 from app.i18n import catalogs, languages, said
 from app.i18n.dates import long_date, weekday_date
+from app.readmodel.pages import Shown
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 # A page's words follow the cookie and Accept-Language: a shared cache must keep one copy per
@@ -27,19 +28,22 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 VARY = "Accept-Language, Cookie"
 
 
-def english(text: object, lang: str) -> Markup:
-    """Data written in English (a group's name, a meeting's title) on a page in `lang`: marked
-    `lang="en"`, so that screen readers say it in English and nobody takes it for a slip."""
-    if lang == languages.DEFAULT:
-        return escape(text)
-    return Markup('<span lang="en">%s</span>') % text
+def marked(text: object, lang: str) -> Markup:
+    """A text on a page in `lang`, marked with its own language when that differs: data
+    written in English (a group's name with no translation) is `lang="en"`, so that screen
+    readers say it in English and nobody takes it for a slip. A `Shown` text (a translation or
+    its English fallback) says its language; any other text is English data."""
+    own = text.lang if isinstance(text, Shown) else languages.DEFAULT
+    if own == lang:
+        return escape(str(text))
+    return Markup('<span lang="%s">%s</span>') % (own, str(text))
 
 
 def said_in(text: object, lang: str) -> Markup:
     """A message written in English below the catalogs (a validation error) in `lang` when
     a marked template makes it, else as it is, marked English."""
     found = said.translated(str(text), lang)
-    return escape(found) if found is not None else english(text, lang)
+    return escape(found) if found is not None else marked(text, lang)
 
 
 @cache
@@ -68,7 +72,8 @@ def templates_for(lang: str) -> Jinja2Templates:
     env.filters["weekday_date"] = lambda day: weekday_date(day, lang)
     # A marked word known only when the page runs (a field's label): plain text, escaped.
     env.filters["tr"] = catalogs.translator(lang)
-    env.filters["en"] = lambda text: english(text, lang)
+    env.filters["marked"] = lambda text: marked(text, lang)
+    env.filters["spoken_in"] = lambda text, code: Markup('<span lang="%s">%s</span>') % (code, text)
     env.filters["said"] = lambda text: said_in(text, lang)
     return Jinja2Templates(env=env)
 

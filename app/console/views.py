@@ -50,6 +50,7 @@ FIELD_LABELS = {
     "parent": N_("Thematic group"),
     "secretariat": N_("Secretariat"),
     "position": N_("Place in the plan"),
+    "translations": N_("Translations"),
 }
 
 
@@ -314,6 +315,12 @@ def shown(value: Any, name: str | None = None, lang: str = DEFAULT) -> str:
         return catalogs.translator(lang)(N_("(none)"))
     if name == "status" and isinstance(value, str):
         return status_words(value, lang)
+    if isinstance(value, dict):  # texts per language: "fr: Lancement / Ordre du jour"
+        return "; ".join(
+            f"{code}: " + " / ".join(str(text) for text in texts.values())
+            for code, texts in value.items()
+            if isinstance(texts, dict)
+        )
     if isinstance(value, list):
         parts = []
         for item in value:

@@ -1,11 +1,14 @@
-"""What the pages show of groups and meetings, in the page's language: statuses and times in
-words (the Geneva wall clock and UTC stay exact HH:MM), and every way to subscribe to a feed,
-its links carrying the language (`?lang=fr`; English links stay as they were)."""
+"""What the pages show of groups and meetings, in the page's language: a group's name and scope
+and a meeting's title from their translations where there are some (each text with the language
+it is in, so a page marks the English it falls back to), statuses and times in words (the Geneva
+wall clock and UTC stay exact HH:MM), and every way to subscribe to a feed, its links carrying
+the language (`?lang=fr`; English links stay as they were)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import quote
 
 from sqlmodel import Session
@@ -15,7 +18,7 @@ from app.core.words import N_
 from app.i18n import catalogs
 from app.i18n.dates import weekday_date
 from app.i18n.languages import DEFAULT
-from app.models import GroupPublic, Meeting, MeetingPublic, MeetingStatus
+from app.models import GroupPublic, Meeting, MeetingPublic, MeetingStatus, Texts, text_in
 from app.readmodel.groups import GroupInfo
 from app.readmodel.links import calendar_label, feed_url, in_language, webcal
 from app.readmodel.public import group_public, meeting_public
@@ -36,6 +39,30 @@ STATUS_WORDS = {
 DASH = "\N{EN DASH}"
 INDEX_NEXT = 2
 INDEX_RECENT = 3
+
+
+class Shown(NamedTuple):
+    """A text as a page shows it, and the language it is written in: a translation, or the
+    English field when there is none."""
+
+    text: str
+    lang: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def shown_in(translations: Texts | None, name: str, lang: str, english: str) -> Shown:
+    return Shown(*text_in(translations, name, lang, english))
+
+
+def label_in(info: GroupInfo, lang: str) -> Shown:
+    """The group's label ("Autonomous Cities (WG2)") with its name in `lang` where translated."""
+    group = info.group
+    name = shown_in(group.translations, "name", lang, group.name)
+    if name.lang == DEFAULT:
+        return Shown(calendar_label(info), DEFAULT)
+    return Shown(f"{name.text} ({group.code})" if group.code else name.text, name.lang)
 
 
 def status_words(status: str, lang: str = DEFAULT) -> str:
@@ -80,6 +107,16 @@ class MeetingView:
     start_utc: str | None
     end_utc: str | None
     lang: str = DEFAULT
+    group_shown: Shown | None = None
+
+    @property
+    def title(self) -> Shown:
+        return shown_in(self.public.translations, "title", self.lang, self.public.title)
+
+    @property
+    def group(self) -> Shown:
+        """The group's label in the page's language (the English label when untranslated)."""
+        return self.group_shown or Shown(self.group_label, DEFAULT)
 
     @property
     def cancelled(self) -> bool:
@@ -93,7 +130,10 @@ class MeetingView:
     @property
     def title_names_group(self) -> bool:
         """Default titles already name the group: no need to say it twice."""
-        return self.group_label.split(" (")[0] in self.public.title
+        return (
+            self.group_label.split(" (")[0] in self.public.title
+            or self.group.text.split(" (")[0] in self.title.text
+        )
 
     @property
     def status_label(self) -> str:
@@ -108,13 +148,28 @@ class MeetingView:
 @dataclass
 class GroupView:
     public: GroupPublic
-    label: str
+    label: Shown
     subscribe: Subscribe
     parent: GroupPublic | None = None
     meetings: list[MeetingView] = field(default_factory=list)
     children: list[GroupView] = field(default_factory=list)
     today: dt.date = field(default_factory=lambda: dt.date.today())
     lang: str = DEFAULT
+
+    @property
+    def name(self) -> Shown:
+        return shown_in(self.public.translations, "name", self.lang, self.public.name)
+
+    @property
+    def scope(self) -> Shown | None:
+        scope = shown_in(self.public.translations, "scope", self.lang, self.public.scope or "")
+        return scope if scope.text else None
+
+    @property
+    def parent_name(self) -> Shown | None:
+        if self.parent is None:
+            return None
+        return shown_in(self.parent.translations, "name", self.lang, self.parent.name)
 
     @property
     def status_label(self) -> str:
@@ -149,9 +204,10 @@ def meeting_view(meeting: Meeting, info: GroupInfo, base: str, lang: str = DEFAU
     _ = catalogs.translator(lang)
     public = meeting_public(meeting, info, base)
     label = calendar_label(info)
+    group = label_in(info, lang)
     if public.start_utc is None or public.end_utc is None:
         all_day = _("%(day)s, all day") % {"day": weekday_date(public.date, lang)}
-        return MeetingView(public, label, info.slug, all_day, None, None, None, lang)
+        return MeetingView(public, label, info.slug, all_day, None, None, None, lang, group)
     start_utc = public.start_utc.replace(tzinfo=public.start_utc.tzinfo or dt.UTC)
     end_utc = public.end_utc.replace(tzinfo=public.end_utc.tzinfo or dt.UTC)
     # Shown in Geneva time even when written in another zone: the page speaks one zone.
@@ -178,6 +234,7 @@ def meeting_view(meeting: Meeting, info: GroupInfo, base: str, lang: str = DEFAU
         _iso_utc(start_utc),
         _iso_utc(end_utc),
         lang,
+        group,
     )
 
 
@@ -192,12 +249,12 @@ def group_views(
     today = geneva_today()
     by_id: dict[int, GroupView] = {}
     for gid, info in index.items():
-        label = calendar_label(info)
+        label = label_in(info, lang)
         url = in_language(feed_url(base, (info.slug,)), lang)
         by_id[gid] = GroupView(
             public=group_public(info, base),
             label=label,
-            subscribe=Subscribe(info.slug, f"U4SSC: {label}", url),
+            subscribe=Subscribe(info.slug, f"U4SSC: {label.text}", url),
             parent=group_public(index[info.parent.id], base)
             if info.parent is not None and info.parent.id is not None
             else None,

@@ -7,6 +7,7 @@ feeds in its language."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from html.parser import HTMLParser
 
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from app.i18n import languages
 from tests.api.test_secretariat import signed_in
-from tests.conftest import BASE_URL
+from tests.conftest import AUTH, BASE_URL
 from tests.utils.english import english_left
 
 TRANSLATED = [lang for lang in languages.LANGUAGES if lang != languages.DEFAULT]
@@ -194,3 +195,81 @@ def test_the_english_check_sees_english_where_it_is_not_marked(client: TestClien
     assert "Subscribe to every meeting" in found and "Build your own feed" in found
     marked = posing.replace('<main id="main">', '<main id="main" lang="en">', 1)
     assert "Build your own feed" not in english_left(marked, "fr")
+
+
+def test_a_page_shows_a_translated_text_and_marks_the_english_it_falls_back_to(
+    client: TestClient,
+) -> None:
+    french = {"fr": {"name": "Villes autonomes", "scope": "Portée en français"}}
+    patched = client.patch(f"/api/groups/{GROUP}", json={"translations": french}, headers=AUTH)
+    assert patched.status_code == 200, patched.text
+    titled = {"translations": {"fr": {"title": "Réunion de lancement"}}}
+    meeting = "ai-in-cities-wg2-2023-09-28"
+    assert client.patch(f"/api/meetings/{meeting}", json=titled, headers=AUTH).status_code == 200
+    page = client.get(f"/groups/{GROUP}", params={"lang": "fr"}).text
+    assert_speaks(client.get(f"/groups/{GROUP}", params={"lang": "fr"}), "fr")
+    h1 = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "Villes autonomes" in h1 and 'lang="en"' not in h1
+    assert '<p class="scope">Portée en français</p>' in page
+    block = page.split(f'id="meeting-{meeting}"', 1)[1].split("</li>", 1)[0]
+    assert '<span class="meeting-title">Réunion de lancement</span>' in block
+    # The meetings with no French title keep their English one, marked English.
+    other = page.split('id="meeting-ai-in-cities-wg2-2023-07-27"', 1)[1].split("</li>", 1)[0]
+    assert '<span class="meeting-title"><span lang="en">' in other
+    # The thematic group's name has no French: English, marked so.
+    assert '<a href="/groups/ai-in-cities"><span lang="en">' in page
+    # In Spanish, nothing is translated: the French never shows.
+    spanish = client.get(f"/groups/{GROUP}", params={"lang": "es"}).text
+    assert "Villes autonomes" not in spanish and "Réunion de lancement" not in spanish
+    # English pages are as they were.
+    english = client.get(f"/groups/{GROUP}", params={"lang": "en"}).text
+    assert "Villes autonomes" not in english and 'lang="en"><span' not in english
+
+
+def test_the_console_edits_texts_per_language_through_the_same_save(
+    app: FastAPI, engine: Engine
+) -> None:
+    browser = signed_in(app, engine)
+    page = browser.get(f"/admin/groups/{GROUP}", params={"lang": "ru"}).text
+    # One closed box per language, each named in itself, its fields typed in its direction.
+    for code, name in languages.NAMES.items():
+        if code != "en":
+            assert f'<summary><span lang="{code}">{name}</span></summary>' in page
+    assert 'name="tr_ar_name"' in page and 'lang="ar" dir="rtl"' in page
+    form = {**_hidden(page), **_group_fields(page)}
+    form.update(tr_zh_name="自动驾驶城市", tr_ar_scope="نطاق العمل")
+    saved = browser.post(f"/admin/groups/{GROUP}", data=form, headers=ORIGIN)
+    assert saved.status_code == 303, saved.text
+    stored = browser.get(f"/api/groups/{GROUP}").json()["translations"]
+    assert stored == {"ar": {"scope": "نطاق العمل"}, "zh": {"name": "自动驾驶城市"}}
+    again = browser.get(f"/admin/groups/{GROUP}").text
+    assert '<details class="language" open>\n    <summary><span lang="zh">' in again
+    assert "自动驾驶城市" in again
+    # A text too long is refused beside its own field, in the reader's language.
+    form = {**_hidden(again), **_group_fields(again), "tr_fr_name": "x" * 201}
+    refused = browser.post(f"/admin/groups/{GROUP}", data=form, headers=ORIGIN)
+    assert refused.status_code == 422
+    assert_speaks(refused, "ru")
+    assert 'id="error-tr_fr_name"' in refused.text and "200" in refused.text
+    assert 'aria-describedby="error-tr_fr_name"' in refused.text
+    # A meeting's title and description likewise, on the create form.
+    new = browser.get("/admin/meetings/new").text
+    form = _hidden(new)
+    form.update(group=GROUP, date="2031-05-06", start_time="10:00", end_time="11:00")
+    form.update(timezone="Europe/Zurich", status="confirmed", title="Kick-off")
+    form.update(tr_es_title="Inicio", tr_es_description="Orden del día")
+    made = browser.post("/admin/meetings/new", data=form, headers=ORIGIN)
+    assert made.status_code == 303, made.text
+    uid = made.headers["location"].split("/admin/meetings/")[1].split("?")[0]
+    meeting = browser.get(f"/api/meetings/{uid}").json()
+    assert meeting["translations"] == {"es": {"title": "Inicio", "description": "Orden del día"}}
+
+
+_INPUT = re.compile(r'<input id="[^"]+" name="([^"]+)"(?: type="text")? value="([^"]*)"')
+_AREA = re.compile(r'<textarea id="[^"]+" name="([^"]+)"[^>]*>(.*?)</textarea>', re.S)
+
+
+def _group_fields(page: str) -> dict[str, str]:
+    """The group form's visible fields as a browser sends them (inputs and text areas)."""
+    found = [*_INPUT.findall(page), *_AREA.findall(page)]
+    return {**{name: html.unescape(value) for name, value in found}, "status": "ongoing"}
