@@ -75,9 +75,9 @@
       var end = new Date(el.getAttribute("data-end"));
       var target = el.closest(".meeting").querySelector(".local");
       if (!target || isNaN(start.getTime()) || isNaN(end.getTime())) return;
-      var when = day.format(start) + ", " + clock.format(start) + "–" + clockZone.format(end);
-      target.textContent = fill(target.getAttribute("data-your-time") || "{zone}: {when}", {
-        zone: zone, when: when
+      var words = target.getAttribute("data-your-time") || "{zone}: {day}, {start}–{end}";
+      target.textContent = fill(words, {
+        zone: zone, day: day.format(start), start: clock.format(start), end: clockZone.format(end)
       });
       target.setAttribute("data-zone", zone);
       target.hidden = false;
