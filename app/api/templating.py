@@ -116,6 +116,7 @@ def render(
         request, name, context, status_code=status_code, headers=headers
     )
     response.headers["Vary"] = VARY
+    response.headers["Content-Language"] = lang
     remember(request, response, lang)
     return response
 

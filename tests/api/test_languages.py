@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import httpx2
@@ -18,9 +19,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from app.i18n import languages
+from app.main import create_app
 from tests.api.test_secretariat import signed_in
 from tests.conftest import AUTH, BASE_URL
+from tests.delivery.test_invitations import invite_settings
 from tests.utils.english import english_left
+from tests.utils.invites import confirmation_token, to
+from tests.utils.mail import Inbox, smtp_server, wait_for
 
 TRANSLATED = [lang for lang in languages.LANGUAGES if lang != languages.DEFAULT]
 PAGE = {"Accept": "text/html"}
@@ -80,6 +85,7 @@ def assert_speaks(answer: httpx2.Response, lang: str) -> None:
     assert current == [lang]
     assert all("lang=" in (a.get("href") or "") for a in page.menu)
     assert answer.headers["vary"].startswith("Accept-Language, Cookie")
+    assert answer.headers["content-language"] == lang
     if lang != languages.DEFAULT:
         assert english_left(answer.text, lang) == []
 
@@ -99,6 +105,9 @@ def test_the_public_pages_speak_each_language(client: TestClient, lang: str) -> 
     error = client.get("/no/such/page", params={"lang": lang}, headers=PAGE)
     assert error.status_code == 404
     assert_speaks(error, lang)
+    expired = client.get("/subscriptions/confirm", params={"token": "gone", "lang": lang})
+    assert expired.status_code == 404
+    assert_speaks(expired, lang)
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
@@ -273,3 +282,43 @@ def _group_fields(page: str) -> dict[str, str]:
     """The group form's visible fields as a browser sends them (inputs and text areas)."""
     found = [*_INPUT.findall(page), *_AREA.findall(page)]
     return {**{name: html.unescape(value) for name, value in found}, "status": "ongoing"}
+
+
+@pytest.fixture
+def mail_client(database_url: str) -> Iterator[tuple[TestClient, Inbox]]:
+    """A service that mails invitations, and the SMTP server it mails them to."""
+    with smtp_server() as inbox:
+        settings = invite_settings(database_url, inbox.port)  # type: ignore[attr-defined]
+        with TestClient(create_app(settings)) as client:
+            yield client, inbox
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_the_subscription_pages_speak_each_language(
+    mail_client: tuple[TestClient, Inbox], lang: str
+) -> None:
+    client, inbox = mail_client
+    client.get("/", params={"lang": lang})  # the choice, kept in the cookie
+    refused = client.post("/subscriptions", data={"email": "not an address", "groups": GROUP})
+    assert refused.status_code == 422
+    assert_speaks(refused, lang)
+    assert "e-mail address" not in refused.text
+    email = f"reader-{lang}@example.org"
+    asked = client.post("/subscriptions", data={"email": email, "groups": GROUP, "language": lang})
+    assert asked.status_code == 202
+    assert_speaks(asked, lang)
+    wait_for(lambda: bool(to(inbox, email)), f"the confirmation mail to {email}")
+    token = confirmation_token(to(inbox, email)[-1])
+    assert_speaks(client.get("/subscriptions/confirm", params={"token": token}), lang)
+    confirmed = client.post("/subscriptions/confirm", data={"token": token})
+    assert_speaks(confirmed, lang)
+    found = re.search(r"/subscriptions/manage\?token=([^\"&]+)", confirmed.text)
+    assert found is not None
+    manage = client.get("/subscriptions/manage", params={"token": html.unescape(found.group(1))})
+    assert_speaks(manage, lang)
+    # The invitations' language is the one the page was in, offered by its own name.
+    assert f'<option value="{lang}" lang="{lang}" selected>' in manage.text
+    left = client.post(
+        "/subscriptions/manage", data={"token": html.unescape(found.group(1)), "action": "leave"}
+    )
+    assert_speaks(left, lang)
