@@ -33,10 +33,10 @@ def marked(text: object, lang: str) -> Markup:
     written in English (a group's name with no translation) is `lang="en"`, so that screen
     readers say it in English and nobody takes it for a slip. A `Shown` text (a translation or
     its English fallback) says its language; any other text is English data."""
-    own = text.lang if isinstance(text, Shown) else languages.DEFAULT
+    own, value = (text.lang, text.text) if isinstance(text, Shown) else (languages.DEFAULT, text)
     if own == lang:
-        return escape(str(text))
-    return Markup('<span lang="%s">%s</span>') % (own, str(text))
+        return escape(value)
+    return Markup('<span lang="%s">%s</span>') % (own, value)
 
 
 def said_in(text: object, lang: str) -> Markup:
