@@ -8,10 +8,15 @@ cd "$(dirname "$0")/.."
 scripts/uv sync --locked --extra dev --quiet
 .venv/bin/python scripts/check_lock.py --extra dev
 # Browser tests drive Debian's Chromium through Playwright's executable_path: `playwright install`
-# would download a browser, which CI cannot. The strict feed checks parse with libical through
-# Debian's python3-gi, which belongs to /usr/bin/python3 (tests/utils/libical_parse.py).
+# would download a browser, which CI cannot. The pages in Arabic and Chinese need fonts with
+# those scripts (Noto, from Debian), or the screenshots show empty boxes. The strict feed checks
+# parse with libical through Debian's python3-gi, which belongs to /usr/bin/python3
+# (tests/utils/libical_parse.py).
 missing=()
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+fonts=$(fc-list : family 2>/dev/null || true)
+grep -q "Noto Sans Arabic" <<<"$fonts" || missing+=(fonts-noto-core)
+grep -q "Noto Sans CJK" <<<"$fonts" || missing+=(fonts-noto-cjk)
 /usr/bin/python3 -c "import gi; gi.require_version('ICalGLib', '3.0')" 2>/dev/null \
     || missing+=(python3-gi gir1.2-ical-3.0)
 if (( ${#missing[@]} )); then

@@ -11,14 +11,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import crud
 from app.api.deps import BaseUrlDep, FeedServiceDep, SettingsDep, WriteSessionDep
-from app.api.pages import meeting_view
 from app.api.signin import PostedDep, SignedInDep, console_page
+from app.api.templating import PageLanguage, page_language
 from app.auth import accounts
 from app.console import forms, views
 from app.core.config import Settings
 from app.delivery import mailer
 from app.ical import wording
 from app.models import GroupStatus, MeetingStatus
+from app.readmodel.pages import meeting_view
 from app.timezone import zones
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
@@ -36,6 +37,7 @@ def _today() -> dt.date:
 @router.get("", response_class=HTMLResponse)
 def read_dashboard(
     request: Request,
+    lang: PageLanguage,
     who: SignedInDep,
     session: WriteSessionDep,
     service: FeedServiceDep,
@@ -48,8 +50,8 @@ def read_dashboard(
         "admin/dashboard.html",
         {
             "who": who,
-            "upcoming": [meeting_view(m, index[m.group_id], base) for m in upcoming],
-            "changes": views.recent_changes(session, limit=10)[0],
+            "upcoming": [meeting_view(m, index[m.group_id], base, lang) for m in upcoming],
+            "changes": views.recent_changes(session, limit=10, lang=lang)[0],
             "concerns": views.groups_to_look_at(session, _today()),
             "delivery": views.delivery(session),
         },
@@ -98,7 +100,7 @@ def _meeting_page(
             if outcome and outcome.conflict
             else form.get("opened") or forms.snapshot_text(crud.meeting_snapshot(session, meeting))
         )
-        context["preview"] = meeting_view(meeting, info, base)
+        context["preview"] = meeting_view(meeting, info, base, page_language(request))
         context["summary"] = wording.meeting_summary(meeting, info)
         context["last_change"] = views.last_change_of(session, uid)
     code = 200
@@ -189,7 +191,7 @@ def read_cancel(
         **_announcing(settings),
         "form": {},
         "uid": uid,
-        "preview": meeting_view(meeting, info, base),
+        "preview": meeting_view(meeting, info, base, page_language(request)),
         "version": meeting.version,
         "opened": forms.snapshot_text(crud.meeting_snapshot(session, meeting)),
     }
@@ -293,7 +295,7 @@ def read_changes(
     index = service.groups(session)
     chosen = group if any(info.slug == group for info in index.values()) else None
     wanted = views.AuditFilter(chosen, key.strip() or None, actor.strip() or None, page)
-    changes, total = views.recent_changes(session, wanted)
+    changes, total = views.recent_changes(session, wanted, lang=page_language(request))
     pages = max(1, -(-total // views.AUDIT_PAGE))
     context = {
         "who": who,

@@ -8,8 +8,10 @@ from fastapi.responses import HTMLResponse
 
 from app.api.deps import SessionDep, WriteSessionDep
 from app.api.signin import PostedDep, SignedInDep, console_page
+from app.api.templating import page_language
 from app.auth import accounts
 from app.delivery import subscribers
+from app.i18n import catalogs, said
 from app.models.subscribers import check_address
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
@@ -32,11 +34,13 @@ def remove_subscriber(
     request: Request, who: SignedInDep, form: PostedDep, session: WriteSessionDep
 ) -> HTMLResponse:
     """Forget an address (a data request); the answer says the same whether it was known."""
+    _ = catalogs.translator(page_language(request))
     try:
         address = check_address(form.get("email", ""))
     except ValueError as exc:
-        return _page(request, who, subscribers.counts(session), f"Email {exc}.")
+        why = said.translated(str(exc), page_language(request)) or str(exc)
+        return _page(request, who, subscribers.counts(session), _("Email %(why)s.") % {"why": why})
     subscribers.remove(session, address)
     session.flush()
-    note = "If that address was subscribed, it is now forgotten with every message to it."
+    note = _("If that address was subscribed, it is now forgotten with every message to it.")
     return _page(request, who, subscribers.counts(session), note)

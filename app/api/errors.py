@@ -17,9 +17,13 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import crud
+from app.api.templating import page_language, render
 from app.auth.limits import TooManyFailures
+from app.console import views
 from app.core import validation
+from app.core.words import N_
 from app.edge.guard import SECURITY_HEADERS, UNREADABLE_BODY, storage_detail
+from app.i18n import catalogs
 from app.store import seeding
 
 log = logging.getLogger("u4ssc")
@@ -40,26 +44,38 @@ def clean_errors(errors: Any) -> list[dict[str, Any]]:
 
 # What a person reads on an error page, by status: a title and what to do.
 PAGES = {
-    400: ("This request could not be read", "Check the address and try again."),
-    401: ("Please sign in", "This page is for the secretariat."),
-    403: ("Not allowed", "This page is not open to you; go back and try again."),
+    400: (N_("This request could not be read"), N_("Check the address and try again.")),
+    401: (N_("Please sign in"), N_("This page is for the secretariat.")),
+    403: (N_("Not allowed"), N_("This page is not open to you; go back and try again.")),
     404: (
-        "Page not found",
-        "There is nothing at this address: the link may be mistyped, or "
-        "what it pointed to was removed.",
+        N_("Page not found"),
+        N_(
+            "There is nothing at this address: the link may be mistyped, or what it pointed "
+            "to was removed."
+        ),
     ),
     405: (
-        "Not available this way",
-        "This address does not take that kind of request; open it as a link instead.",
+        N_("Not available this way"),
+        N_("This address does not take that kind of request; open it as a link instead."),
     ),
-    409: ("Already changed", "Someone changed this at the same time; open it again."),
-    412: ("Changed since you opened it", "Someone saved it after you opened it; open it again."),
-    413: ("Too much was sent", "Send less at once and try again."),
-    422: ("Some of what was sent could not be used", "Go back, correct it and send it again."),
-    429: ("Too many tries", "Wait a little, then try again."),
-    500: ("Something went wrong on our side", "It has been logged; please try again later."),
-    503: ("The service is busy", "Please try again in a minute."),
+    409: (N_("Already changed"), N_("Someone changed this at the same time; open it again.")),
+    412: (
+        N_("Changed since you opened it"),
+        N_("Someone saved it after you opened it; open it again."),
+    ),
+    413: (N_("Too much was sent"), N_("Send less at once and try again.")),
+    422: (
+        N_("Some of what was sent could not be used"),
+        N_("Go back, correct it and send it again."),
+    ),
+    429: (N_("Too many tries"), N_("Wait a little, then try again.")),
+    500: (
+        N_("Something went wrong on our side"),
+        N_("It has been logged; please try again later."),
+    ),
+    503: (N_("The service is busy"), N_("Please try again in a minute.")),
 }
+OTHER = (N_("Error %(status)s"), N_("Go back and try again."))
 # Answers for programs, whatever their Accept header says.
 _NOT_PAGES = ("/api/", "/openapi.json", "/metrics", "/health")
 _NOT_PAGE_ENDINGS = (".ics", ".atom", ".json")
@@ -73,17 +89,17 @@ def wants_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def _lines(detail: object) -> list[str]:
+def _lines(detail: object) -> list[tuple[str, str]]:
     """A detail as sentences for a person: the field and its message for validation errors."""
     if isinstance(detail, str):
-        return [detail]
+        return [("", detail)]
     if isinstance(detail, list):
         lines = []
         for error in detail:
             if isinstance(error, dict):
                 field = next((str(p) for p in reversed(error.get("loc", [])) if p), "")
-                where = "" if field in ("", "body", "query") else f"{field.replace('_', ' ')}: "
-                lines.append(f"{where}{error.get('msg', '')}")
+                where = "" if field in ("", "body", "query") else field
+                lines.append((where, str(error.get("msg", ""))))
         return lines
     return []
 
@@ -91,19 +107,18 @@ def _lines(detail: object) -> list[str]:
 def _page(
     request: Request, status: int, detail: object, headers: dict[str, str] | None
 ) -> Response:
-    from app.api.pages import templates  # the pages' Jinja environment (it imports the routes)
-
-    title, explanation = PAGES.get(status, (f"Error {status}", "Go back and try again."))
+    lang = page_language(request)
+    _ = catalogs.translator(lang)
+    title, explanation = PAGES.get(status, OTHER)
     context = {
-        "title": title,
-        "explanation": explanation,
+        "title": _(title) % {"status": status},
+        "explanation": _(explanation),
         "details": [] if status >= 500 else _lines(detail),
+        "labels": views.FIELD_LABELS,
         "status": status,
         "console": request.url.path.startswith("/admin"),
     }
-    return templates.TemplateResponse(
-        request, "error.html", context, status_code=status, headers=headers
-    )
+    return render(request, lang, "error.html", context, status, headers)
 
 
 def _answer(

@@ -12,11 +12,15 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.deps import BaseUrlDep, EngineDep, SettingsDep, WriteSessionDep
-from app.api.pages import MEETING_STATUS_LABELS, STATUS_LABELS, templates
+from app.api.templating import page_language, render
 from app.auth import accounts
 from app.auth.throttle import Busy, PasswordChecks, SignInThrottle, Throttled
-from app.console import views
+from app.console import translations, views
 from app.core.db import write_session
+from app.core.words import N_
+from app.i18n import catalogs, languages, said
+from app.models import GroupStatus, MeetingStatus
+from app.readmodel.pages import status_words
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 
@@ -37,9 +41,13 @@ def _check_origin(request: Request, base: str) -> None:
     """A console POST must come from a page of this site: Origin (or, failing it, Referer)."""
     given = request.headers.get("origin") or request.headers.get("referer")
     if not given or given == "null":
-        raise HTTPException(403, "a console form must be sent from this site (no Origin header)")
+        raise HTTPException(
+            403, N_("a console form must be sent from this site (no Origin header)")
+        )
     if _origin(given) != _origin(base):
-        raise HTTPException(403, f"a console form must be sent from {_origin(base)}")
+        raise HTTPException(
+            403, N_("a console form must be sent from %(origin)s") % {"origin": _origin(base)}
+        )
 
 
 # A console form has a few dozen fields, none longer than a description: anything beyond is
@@ -57,22 +65,35 @@ async def _form(request: Request) -> dict[str, str]:
     for key, value in fields.items():
         if len(value) > MAX_FIELD_CHARS:
             raise HTTPException(
-                422, f"the form's field {key[:40]!r} is longer than {MAX_FIELD_CHARS} characters"
+                422,
+                N_("the form's field %(field)s is longer than %(most)s characters")
+                % {"field": repr(key[:40]), "most": MAX_FIELD_CHARS},
             )
     return fields
+
+
+def _labels(lang: str) -> dict[str, str]:
+    """Each field as the console names it in `lang`; a text per language with its language."""
+    _ = catalogs.translator(lang)
+    labels = {name: _(label) for name, label in views.FIELD_LABELS.items()}
+    texts = translations.labelled(labels, languages.NAMES, _("%(field)s (%(language)s)"))
+    return {**labels, **texts}
 
 
 def console_page(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
+    """A console page in the reader's language, never kept by a cache."""
+    lang = page_language(request)
+    _ = catalogs.translator(lang)
     context = {
-        "status_labels": STATUS_LABELS,
-        "meeting_status_labels": MEETING_STATUS_LABELS,
-        "shown": views.shown,
-        "labels": views.FIELD_LABELS,
+        "status_labels": {s.value: status_words(s, lang) for s in GroupStatus},
+        "meeting_status_labels": {s.value: status_words(s, lang) for s in MeetingStatus},
+        "shown": lambda value, name=None: views.shown(value, name, lang),
+        "labels": _labels(lang),
         **context,
     }
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response = render(request, lang, name, context, status_code)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -86,7 +107,7 @@ def _signed_in(
     if who is None:
         if request.method in ("GET", "HEAD"):
             raise HTTPException(303, "sign in first", headers={"Location": "/admin/login"})
-        raise HTTPException(403, "sign in first: no valid console session")
+        raise HTTPException(403, N_("sign in first: no valid console session"))
     return who
 
 
@@ -98,7 +119,7 @@ async def _posted(request: Request, who: SignedInDep, base: BaseUrlDep) -> dict[
     _check_origin(request, base)
     form = await _form(request)
     if not accounts.csrf_matches(who.csrf_token, form.get("csrf_token")):
-        raise HTTPException(403, "the form's CSRF token is missing or stale: reload the page")
+        raise HTTPException(403, N_("the form's CSRF token is missing or stale: reload the page"))
     return form
 
 
@@ -138,7 +159,7 @@ async def _sign_in_form(request: Request, base: BaseUrlDep) -> dict[str, str]:
     form = await _form(request)
     expected = request.cookies.get(LOGIN_COOKIE)
     if not expected or not accounts.csrf_matches(expected, form.get("csrf_token")):
-        raise HTTPException(403, "the sign-in form's CSRF token is missing or stale: reload it")
+        raise HTTPException(403, N_("the sign-in form's CSRF token is missing or stale: reload it"))
     return form
 
 
@@ -165,12 +186,15 @@ def sign_in(
         _client(request),
     )
     secure = _secure(request, settings)
-    wrong = "Wrong username or password."
+    _ = catalogs.translator(page_language(request))
+    wrong = _("Wrong username or password.")
     throttle: SignInThrottle = request.app.state.sign_in_throttle
     try:
         throttle.begin(name, address)  # counted as a failure now, before any work
     except Throttled as exc:
-        return _refused(request, secure, str(exc), 429, exc.retry_after)
+        wait = said.wait_text(max(60, exc.retry_after), page_language(request))
+        message = _("Too many failed sign-ins. Try again in %(wait)s.") % {"wait": wait}
+        return _refused(request, secure, message, 429, exc.retry_after)
     if len(name) > accounts.MAX_NAME or len(password) > accounts.MAX_PASSWORD:
         return _login_page(request, secure, wrong, 400)  # cannot exist: no lookup, no hash
     with Session(engine) as session:
@@ -182,7 +206,8 @@ def sign_in(
         matches = checks.run(lambda: accounts.password_matches(user, password))
     except Busy as exc:
         throttle.abandoned(name, address)
-        return _refused(request, secure, str(exc), 503, exc.retry_after)
+        busy = _("The server is busy checking other sign-ins. Try again in a moment.")
+        return _refused(request, secure, busy, 503, exc.retry_after)
     if not matches or user is None:
         return _login_page(request, secure, wrong, 400)
     throttle.succeeded(name, address)

@@ -17,7 +17,9 @@ from sqlmodel import Session
 
 from app import crud
 from app.api.deps import BaseUrlDep, SessionDep, SettingsDep, WriteSessionDep
-from app.api.pages import templates
+from app.api.templating import page_language, render
+from app.console.views import FIELD_LABELS
+from app.core import validation
 from app.core.config import Settings
 from app.delivery import subscribers
 from app.models import LANGUAGES, Subscriber, SubscriptionAccepted, SubscriptionCreate
@@ -71,9 +73,11 @@ def create_subscription(
 
 
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request, f"subscriptions/{name}.html", context, status_code=status
-    )
+    """A subscription page in the reader's language (the invitations' own language is the
+    subscriber's choice, kept with the address)."""
+    context = {"labels": FIELD_LABELS, **context}
+    lang = page_language(request)
+    return render(request, lang, f"subscriptions/{name}.html", context, status)
 
 
 def _choices(session: Session) -> list[tuple[str, str, bool]]:
@@ -100,16 +104,17 @@ def subscribe_from_page(
         _limit(request)
         subscribers.subscribe(session, _mailing(settings, base), body)
     except (ValidationError, crud.Invalid) as exc:
-        problem = str(exc) if isinstance(exc, crud.Invalid) else _first_problem(exc)
+        problem = (exc.field, exc.message) if isinstance(exc, crud.Invalid) else _first_problem(exc)
         session.rollback()
         return _page(request, "asked", 422, problem=problem)
     return _page(request, "asked", 202, problem=None)
 
 
-def _first_problem(exc: ValidationError) -> str:
+def _first_problem(exc: ValidationError) -> tuple[str, str]:
+    """The first refusal: the field (the form's name for it) and why, in plain words."""
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error.get("loc", ()))
-    return f"{where}: {error.get('msg', 'not valid')}".replace("Value error, ", "")
+    return where, validation.message(error, "not valid")
 
 
 @router.get("/subscriptions/confirm", response_class=HTMLResponse, include_in_schema=False)
@@ -163,7 +168,7 @@ def _manage_page(
         choices=_choices(session),
         followed=followed,
         language=found.language,
-        languages=LANGUAGES,
+        mail_languages=LANGUAGES,
         saved=saved,
     )
 

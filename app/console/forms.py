@@ -14,8 +14,10 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app import crud
+from app.console import translations
 from app.core import validation
 from app.core.config import Settings
+from app.core.words import N_
 from app.crud import idempotency
 from app.delivery import notify
 from app.models import (
@@ -28,27 +30,15 @@ from app.models import (
 )
 from app.timezone import zones
 
+# The forms' fields, besides the texts per language (app.console.translations).
 MEETING_FIELDS = (
-    "group",
-    "date",
-    "start_time",
-    "end_time",
-    "timezone",
-    "title",
-    "description",
-    "join_url",
+    "group", "date", "start_time", "end_time", "timezone", "title", "description", "join_url",
     "status",
-)
+)  # fmt: skip
 GROUP_FIELDS = (
-    "status",
-    "status_note",
-    "leaders",
-    "scope",
-    "timeline",
-    "expected_publication",
-    "publications",
-    "notes",
-)
+    "status", "status_note", "leaders", "scope", "timeline", "expected_publication",
+    "publications", "notes",
+)  # fmt: skip
 # What the forms call each field; errors are listed under these names.
 # The group form's leaders are rows of two fields, name and organisation: the rows a group has
 # and two blank ones, up to MAX_LEADERS (the form's field limit allows it).
@@ -84,7 +74,8 @@ def _errors(exc: ValidationError) -> dict[str, str]:
         named = validation.named_field(message)
         if not loc and named is not None:
             loc, message = [named[0]], named[1]
-        errors.setdefault(loc[0] if loc else "form", message)
+        field, message = translations.refused_field(loc[0] if loc else "form", message)
+        errors.setdefault(field, message)
     return errors
 
 
@@ -134,13 +125,18 @@ def _notifying(
 
 def meeting_form(snapshot: Mapping[str, Any]) -> dict[str, str]:
     return {
-        name: "" if snapshot.get(name) is None else str(snapshot[name]) for name in MEETING_FIELDS
+        **{
+            name: "" if snapshot.get(name) is None else str(snapshot[name])
+            for name in MEETING_FIELDS
+        },
+        **translations.form_fields(snapshot.get("translations"), translations.MEETING_TEXTS),
     }
 
 
 def empty_meeting_form(group: str = "") -> dict[str, str]:
     return {
         **dict.fromkeys(MEETING_FIELDS, ""),
+        **translations.form_fields({}, translations.MEETING_TEXTS),
         "group": group,
         "timezone": zones.GENEVA,
         "status": MeetingStatus.confirmed.value,
@@ -154,12 +150,15 @@ def _meeting_values(form: Form) -> dict[str, Any]:
     values["status"] = values["status"] or MeetingStatus.confirmed.value
     if values["description"] is not None:
         values["description"] = form.get("description", "")
+    texts = translations.sent(form, translations.MEETING_TEXTS)
+    if texts is not None:
+        values["translations"] = texts
     return values
 
 
 def _sent(form: Form, values: dict[str, Any]) -> dict[str, Any]:
     """An edit changes what the form sent and leaves the rest (start and end go together)."""
-    sent = {name: value for name, value in values.items() if name in form}
+    sent = {name: value for name, value in values.items() if name in form or name == "translations"}
     if "start_time" in sent or "end_time" in sent:
         sent["start_time"], sent["end_time"] = values["start_time"], values["end_time"]
     return sent
@@ -276,6 +275,7 @@ def group_form(snapshot: Mapping[str, Any]) -> dict[str, str]:
         "expected_publication": snapshot.get("expected_publication") or "",
         "publications": "\n".join(snapshot.get("publications", [])),
         "notes": "\n\n".join(snapshot.get("notes", [])),
+        **translations.form_fields(snapshot.get("translations"), translations.GROUP_TEXTS),
     }
     leaders = snapshot.get("leaders", [])[:MAX_LEADERS]
     for index, leader in enumerate(leaders):
@@ -308,8 +308,11 @@ def _leaders(form: Form) -> list[dict[str, Any]]:
         if org and not name:
             raise crud.Invalid(
                 "leaders",
-                f"row {index + 1} names the organisation “{org}” but no one: put a name, or "
-                "write the organisation alone under Name",
+                N_(
+                    "row %(row)s names the organisation “%(organisation)s” but no one: put a "
+                    "name, or write the organisation alone under Name"
+                )
+                % {"row": index + 1, "organisation": org},
             )
         if name:
             leaders.append({"name": name, "affiliation": org or None})
@@ -324,8 +327,12 @@ def _group_values(form: Form) -> dict[str, Any]:
     values["publications"] = _lines(form.get("publications", ""))
     notes = re.split(r"\n\s*\n", (form.get("notes") or "").replace("\r\n", "\n"))
     values["notes"] = [note.strip() for note in notes if note.strip()]
+    texts = translations.sent(form, translations.GROUP_TEXTS)
+    if texts is not None:
+        values["translations"] = texts
     # A field the form did not send is left as it is, never emptied.
-    return {name: value for name, value in values.items() if name in form or name == "leaders"}
+    kept = ("leaders", "translations")
+    return {name: value for name, value in values.items() if name in form or name in kept}
 
 
 def update_group(

@@ -10,59 +10,80 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app import crud
+from app.core.words import N_
 from app.delivery import outbox
+from app.i18n import catalogs
+from app.i18n.languages import DEFAULT
 from app.models import Change, Group, GroupStatus, Meeting, MeetingStatus, OutboxMessage
 from app.readmodel.groups import group_index
+from app.readmodel.pages import status_words
 
 # --- words ------------------------------------------------------------------------------------
 
 # Each field as the forms, the conflict banner and the audit trail name it.
 FIELD_LABELS = {
-    "group": "Group",
-    "date": "Date",
-    "start_time": "Start time",
-    "end_time": "End time",
-    "timezone": "Time zone",
-    "title": "Title",
-    "description": "Description",
-    "join_url": "Join link",
-    "status": "Status",
-    "status_note": "Status note",
-    "leaders": "Leaders",
-    "scope": "Scope",
-    "timeline": "Timeline",
-    "expected_publication": "Expected publication",
-    "publications": "Publications",
-    "notes": "Notes",
-    "announce": "Announce to the mailing list",
-    "form": "Form",
-    "slug": "Id",
-    "kind": "Kind",
-    "name": "Name",
-    "short_name": "Short name",
-    "code": "Code",
-    "parent": "Thematic group",
-    "secretariat": "Secretariat",
-    "position": "Place in the plan",
+    "group": N_("Group"),
+    "groups": N_("Groups"),
+    "email": N_("Email"),
+    "date": N_("Date"),
+    "start_time": N_("Start time"),
+    "end_time": N_("End time"),
+    "timezone": N_("Time zone"),
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "join_url": N_("Join link"),
+    "status": N_("Status"),
+    "status_note": N_("Status note"),
+    "leaders": N_("Leaders"),
+    "scope": N_("Scope"),
+    "timeline": N_("Timeline"),
+    "expected_publication": N_("Expected publication"),
+    "publications": N_("Publications"),
+    "notes": N_("Notes"),
+    "announce": N_("Announce to the mailing list"),
+    "form": N_("Form"),
+    "slug": N_("Id"),
+    "kind": N_("Kind"),
+    "name": N_("Name"),
+    "short_name": N_("Short name"),
+    "code": N_("Code"),
+    "parent": N_("Thematic group"),
+    "secretariat": N_("Secretariat"),
+    "position": N_("Place in the plan"),
+    "translations": N_("Translations"),
 }
 
 
 SEED_ACTOR = crud.SEED_ACTOR
-ACTIONS = {
-    "create": "created",
-    "update": "changed",
-    "cancel": "cancelled",
-    "seed": "updated from the action plan",
-    "purge": "removed for good",
+THE_PLAN = N_("the action plan")
+# What happened, and by whom: "changed by maria"; by the seed, "updated from the action plan".
+DONE_BY = {
+    "create": N_("created by %(who)s"),
+    "update": N_("changed by %(who)s"),
+    "cancel": N_("cancelled by %(who)s"),
+    "seed": N_("updated from the action plan by %(who)s"),
+    "purge": N_("removed for good by %(who)s"),
 }
-
-
-def times(count: int) -> str:
-    return {1: "once", 2: "twice"}.get(count, f"{count} times")
-
-
-def meetings(count: int) -> str:
-    return "one meeting" if count == 1 else f"{count} meetings"
+DONE_BY_PLAN = {
+    "create": N_("created from the action plan"),
+    "update": N_("changed from the action plan"),
+    "cancel": N_("cancelled from the action plan"),
+    "seed": N_("updated from the action plan"),
+    "purge": N_("removed for good from the action plan"),
+}
+# The audit trail's "what": "Created meeting", "Changed group".
+DONE_TO = {
+    ("create", "meeting"): N_("Created meeting"),
+    ("update", "meeting"): N_("Changed meeting"),
+    ("cancel", "meeting"): N_("Cancelled meeting"),
+    ("seed", "meeting"): N_("Updated from the action plan: meeting"),
+    ("purge", "meeting"): N_("Removed for good: meeting"),
+    ("create", "group"): N_("Created group"),
+    ("update", "group"): N_("Changed group"),
+    ("cancel", "group"): N_("Cancelled group"),
+    ("seed", "group"): N_("Updated from the action plan: group"),
+    ("purge", "group"): N_("Removed for good: group"),
+}
 
 
 # --- the dashboard -----------------------------------------------------------------------------
@@ -125,10 +146,33 @@ class GroupConcern:
     slug: str
     name: str
     status: str
-    reason: str  # "{status}" stands for the status, in words
+    reason: str  # words; "%(status)s" stands for the status, "%(num)s" for a count
+    count: int = 0
 
-    def because(self, labels: Mapping[str, str]) -> str:
-        return self.reason.format(status=labels.get(self.status, self.status))
+    def because(self, labels: Mapping[str, str], lang: str = DEFAULT) -> str:
+        """The reason in `lang`, with the status as `labels` (in that language) say it."""
+        ngettext = catalogs.plural_translator(lang)
+        if self.reason == MET:
+            words = ngettext(
+                "has held %(num)s meeting but is still “%(status)s”",
+                "has held %(num)s meetings but is still “%(status)s”",
+                self.count,
+            )
+        elif self.reason == TO_COME:
+            words = ngettext(
+                "is “%(status)s” but has %(num)s meeting to come",
+                "is “%(status)s” but has %(num)s meetings to come",
+                self.count,
+            )
+        else:
+            words = catalogs.translator(lang)(self.reason)
+        status = labels.get(self.status, self.status)
+        return words % {"status": status, "num": self.count}
+
+
+# The reasons with a count, worded in `because`.
+MET = "met"
+TO_COME = "to come"
 
 
 def groups_to_look_at(session: Session, today: dt.date) -> list[GroupConcern]:
@@ -144,15 +188,15 @@ def groups_to_look_at(session: Session, today: dt.date) -> list[GroupConcern]:
         upcoming = session.exec(
             select(func.count()).select_from(Meeting).where(*live, Meeting.geneva_date >= today)
         ).one()
-        reason = None
+        reason, count = None, 0
         if group.status in (GroupStatus.proposed, GroupStatus.to_be_kicked_off) and past:
-            reason = f"has met {times(past)} but is still “{{status}}”"
+            reason, count = MET, int(past)
         elif group.status in (GroupStatus.completed, GroupStatus.closed) and upcoming:
-            reason = f"is “{{status}}” but has {meetings(upcoming)} to come"
+            reason, count = TO_COME, int(upcoming)
         elif group.status == GroupStatus.ongoing and not upcoming:
-            reason = "is ongoing but has no upcoming meeting"
+            reason = N_("is ongoing but has no upcoming meeting")
         if reason:
-            concerns.append(GroupConcern(group.slug, info.label, group.status, reason))
+            concerns.append(GroupConcern(group.slug, info.label, group.status, reason, count))
     return concerns
 
 
@@ -163,24 +207,31 @@ def groups_to_look_at(session: Session, today: dt.date) -> list[GroupConcern]:
 class ChangeView:
     change: Change
     differences: list[tuple[str, Any, Any]]
+    lang: str = DEFAULT
 
     @property
     def who(self) -> str:
-        return "the action plan" if self.change.actor == SEED_ACTOR else self.change.actor
+        if self.change.actor == SEED_ACTOR:
+            return catalogs.translator(self.lang)(THE_PLAN)
+        return self.change.actor
 
     @property
     def said(self) -> str:
         """ "created from the action plan", "changed by maria": what happened, by whom."""
-        action = ACTIONS.get(self.change.action, self.change.action)
+        _ = catalogs.translator(self.lang)
+        action = self.change.action
         if self.change.actor == SEED_ACTOR:
-            return "created from the action plan" if self.change.action == "create" else action
-        return f"{action} by {self.change.actor}"
+            return _(DONE_BY_PLAN[action]) if action in DONE_BY_PLAN else action
+        words = DONE_BY.get(action)
+        return _(words) % {"who": self.change.actor} if words else action
 
     @property
     def what(self) -> str:
         """ "Created meeting", "Changed group"."""
-        action = ACTIONS.get(self.change.action, self.change.action)
-        return f"{action.capitalize()} {self.change.entity}"
+        words = DONE_TO.get((self.change.action, self.change.entity))
+        if words is None:
+            return f"{self.change.action} {self.change.entity}"
+        return catalogs.translator(self.lang)(words)
 
     @property
     def link(self) -> str:
@@ -189,7 +240,7 @@ class ChangeView:
         return f"/admin/groups/{self.change.key}"
 
 
-def _change_view(change: Change) -> ChangeView:
+def _change_view(change: Change, lang: str) -> ChangeView:
     before, after = change.before or {}, change.after or {}
     names = [*after, *(name for name in before if name not in after)]
     differences = [
@@ -200,7 +251,7 @@ def _change_view(change: Change) -> ChangeView:
         # A creation lists what it was given, not every empty field.
         and (change.action != "create" or after.get(name) not in (None, "", []))
     ]
-    return ChangeView(change, differences)
+    return ChangeView(change, differences, lang)
 
 
 AUDIT_PAGE = 50
@@ -218,7 +269,10 @@ class AuditFilter:
 
 
 def recent_changes(
-    session: Session, shown_: AuditFilter = AuditFilter(), limit: int = AUDIT_PAGE
+    session: Session,
+    shown_: AuditFilter = AuditFilter(),
+    limit: int = AUDIT_PAGE,
+    lang: str = DEFAULT,
 ) -> tuple[list[ChangeView], int]:
     """A page of the audit trail, newest first, and how many changes the filter finds."""
     conditions: list[Any] = []
@@ -239,7 +293,8 @@ def recent_changes(
         .offset((max(shown_.page, 1) - 1) * limit)
         .limit(limit)
     )
-    return [_change_view(change) for change in session.exec(statement).all()], int(total)
+    views = [_change_view(change, lang) for change in session.exec(statement).all()]
+    return views, int(total)
 
 
 def actors(session: Session) -> list[str]:
@@ -253,13 +308,19 @@ def last_change_of(session: Session, key: str) -> Change | None:
     ).first()
 
 
-def shown(value: Any, name: str | None = None) -> str:
+def shown(value: Any, name: str | None = None, lang: str = DEFAULT) -> str:
     """A value of the audit trail or of a conflict as one line of text; a status as people say
     it ("To be kicked off")."""
     if value is None or value == [] or value == "":
-        return "(none)"
+        return catalogs.translator(lang)(N_("(none)"))
     if name == "status" and isinstance(value, str):
-        return value.replace("_", " ").capitalize()
+        return status_words(value, lang)
+    if isinstance(value, dict):  # texts per language: "fr: Lancement / Ordre du jour"
+        return "; ".join(
+            f"{code}: " + " / ".join(str(text) for text in texts.values())
+            for code, texts in value.items()
+            if isinstance(texts, dict)
+        )
     if isinstance(value, list):
         parts = []
         for item in value:

@@ -8,10 +8,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from app.core.words import N_
+
+# "February 2027 has 28 days": each month's English name is a marked word of its own.
 _MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
 )  # fmt: skip
+NOT_IN_MONTH = N_("%(date)s is not a date: %(month)s %(year)s has %(days)s days")
 
 
 def _not_a_day(text: str) -> str | None:
@@ -21,10 +25,14 @@ def _not_a_day(text: str) -> str | None:
         return None
     year, month, day = (int(part) for part in found.groups())
     if not 1 <= month <= 12:
-        return f"{text} is not a date: there is no month {month}"
+        return N_("%(date)s is not a date: there is no month %(month)s") % {
+            "date": text,
+            "month": month,
+        }
     days = calendar.monthrange(year, month)[1]
     if day < 1 or day > days:
-        return f"{text} is not a date: {_MONTHS[month - 1]} {year} has {days} days"
+        month_name = _MONTHS[month - 1]
+        return NOT_IN_MONTH % {"date": text, "month": month_name, "year": year, "days": days}
     return None
 
 
@@ -33,22 +41,33 @@ def _plain(kind: str, raw: str, error: Mapping[str, Any]) -> str | None:
     given = error.get("input")
     context = error.get("ctx") or {}
     if kind == "missing":
-        return "is required"
+        return N_("is required")
     if kind.startswith("date") and isinstance(given, str):
-        return _not_a_day(given) or f"“{given}” is not a date: write it as YYYY-MM-DD"
+        return _not_a_day(given) or (
+            N_("“%(given)s” is not a date: write it as YYYY-MM-DD") % {"given": given}
+        )
     if kind.startswith("time") and isinstance(given, str):
-        return f"“{given}” is not a time: write it as HH:MM on a 24-hour clock, like 16:00"
+        return N_("“%(given)s” is not a time: write it as HH:MM on a 24-hour clock, like 16:00") % {
+            "given": given
+        }
     if kind == "string_too_long":
-        size = f" (this has {len(given)})" if isinstance(given, str) else ""
-        return f"is too long: at most {context.get('max_length')} characters{size}"
+        most = context.get("max_length")
+        if isinstance(given, str):
+            return N_("is too long: at most %(most)s characters (this has %(has)s)") % {
+                "most": most,
+                "has": len(given),
+            }
+        return N_("is too long: at most %(most)s characters") % {"most": most}
     if kind == "string_too_short":
         least = context.get("min_length", 1)
-        return "must not be empty" if least == 1 else f"needs at least {least} characters"
+        if least == 1:
+            return N_("must not be empty")
+        return N_("needs at least %(least)s characters") % {"least": least}
     if kind == "enum":
         choices = str(context.get("expected", "")).replace("'", "")
-        return f"must be one of: {choices}"
+        return N_("must be one of: %(choices)s") % {"choices": choices}
     if kind in ("int_parsing", "int_type"):
-        return "must be a whole number"
+        return N_("must be a whole number")
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return raw.replace("Input should be", "must be")
     return None

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
+from app.core.words import N_
 from app.crud.common import (
     Conflict,
     Expected,
@@ -108,16 +109,27 @@ def group_snapshot(session: Session, group: Group) -> dict[str, Any]:
             snapshot[name] = [leader.model_dump() for leader in leaders_of(session, group.id)]
         elif name in ("notes", "publications"):
             snapshot[name] = list(getattr(group, name))
+        elif name == "translations":
+            snapshot[name] = {lang: dict(texts) for lang, texts in group.translations.items()}
         else:
             snapshot[name] = getattr(group, name)
     return snapshot
 
 
 _LABEL_FIELDS = {"name", "short_name", "leaders"}
-# What a new group's row takes from GroupCreate as it is; parent, leaders and lists need work.
+# What a new group's row takes from GroupCreate as it is; parent, leaders, lists and
+# translations need work.
 _STORED_FIELDS = tuple(
-    name for name in GROUP_FIELDS if name not in ("parent", "leaders", "notes", "publications")
+    name
+    for name in GROUP_FIELDS
+    if name not in ("parent", "leaders", "notes", "publications", "translations")
 )
+
+
+def _names(snapshot: dict[str, Any]) -> dict[str, str]:
+    """The group's name in each language that has one: what its meetings' events show."""
+    translations = snapshot["translations"]
+    return {lang: texts["name"] for lang, texts in translations.items() if "name" in texts}
 
 
 def create_group(session: Session, data: GroupCreate, actor: str, *, commit: bool = True) -> Group:
@@ -138,6 +150,7 @@ def create_group(session: Session, data: GroupCreate, actor: str, *, commit: boo
         **stored,
         notes=list(data.notes or []),
         publications=list(data.publications or []),
+        translations=data.translations or {},
         parent_id=parent_id,
         position=position,
         created_at=stamp,
@@ -171,9 +184,11 @@ def update_group(
         # null empties a list; as stored (and compared) that is [].
         if listed in changes and changes[listed] is None:
             changes[listed] = []
+    if "translations" in changes and changes["translations"] is None:
+        changes["translations"] = {}  # the object given replaces the stored one
     for required in ("name", "status"):
         if required in changes and changes[required] is None:
-            raise Invalid(required, "must not be null")
+            raise Invalid(required, N_("must not be null"))
     after = {**before, **changes}
     if after == before:
         return group
@@ -187,7 +202,8 @@ def update_group(
     group.version += 1
     group.updated_at = later_than(group.updated_at)
     session.add(group)
-    if any(before[f] != after[f] for f in _LABEL_FIELDS):
+    # A translated name shows in that language's events: a change its subscribers see.
+    if any(before[f] != after[f] for f in _LABEL_FIELDS) or _names(before) != _names(after):
         touch_meetings_of(session, group)
     record(session, actor, "update", "group", group.slug, before, group_snapshot(session, group))
     finish(session, commit)

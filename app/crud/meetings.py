@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.core import validation
 from app.core.db import lock_revision
+from app.core.words import N_
 from app.crud.common import (
     Conflict,
     Expected,
@@ -64,6 +65,8 @@ def meeting_snapshot(session: Session, meeting: Meeting) -> dict[str, Any]:
             value = value.isoformat()
         elif isinstance(value, dt.time):
             value = clock_text(value)
+        elif isinstance(value, dict):  # translations: a copy, compared after the write
+            value = {lang: dict(texts) for lang, texts in value.items()}
         snapshot[name] = value
     return snapshot
 
@@ -82,7 +85,7 @@ def apply_times(meeting: Meeting) -> None:
 def group_for_meeting(session: Session, slug: str) -> Group:
     group = session.exec(select(Group).where(Group.slug == slug)).first()
     if group is None:
-        raise Invalid("group", f"no group {slug!r}")
+        raise Invalid("group", N_("no group %(slug)s") % {"slug": repr(slug)})
     return group
 
 
@@ -165,7 +168,7 @@ def update_meeting(
     changes = patch.model_dump(exclude_unset=True)
     for required in ("group", "date", "timezone", "status"):
         if required in changes and changes[required] is None:
-            raise Invalid(required, "must not be null")
+            raise Invalid(required, N_("must not be null"))
     for key in ("start_time", "end_time"):
         if key in changes and changes[key] is not None:
             changes[key] = changes[key].strftime("%H:%M")

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from app import crud
 from app.core.config import Settings
+from app.core.words import N_
 from app.delivery import announce, fanout, mailer, outbox, webhooks
 from app.ical import wording
 from app.models import Change, Meeting, Webhook
@@ -43,7 +44,7 @@ class AnnounceUnavailable(crud.Invalid):
 
     def __init__(self) -> None:
         super().__init__(
-            "announce", "this server cannot send announcements: set SMTP_URL and ANNOUNCE_TO"
+            "announce", N_("this server cannot send announcements: set SMTP_URL and ANNOUNCE_TO")
         )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+from app.core.words import N_ as N_
 from app.i18n.languages import DEFAULT, LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -31,6 +32,6 @@ def translator(lang: str) -> Callable[[str], str]:
     return translations(lang).gettext
 
 
-def N_(message: str) -> str:
-    """Marks a message for extraction where it is defined; translated where it is shown."""
-    return message
+def plural_translator(lang: str) -> Callable[[str, str, int], str]:
+    """The `ngettext` of a module that writes words in `lang`."""
+    return translations(lang).ngettext

@@ -1,8 +1,8 @@
 """The models, one family per entity: `fields` (vocabularies and checked types), `groups`,
-`meetings`, `subscribers` (invitations by email), and `store` (revision, tokens, audit,
-outbox, webhooks, accounts, stored events).
+`meetings`, `translations` (their texts per language), `subscribers` (invitations by email),
+and `store` (revision, tokens, audit, outbox, webhooks, accounts, stored events).
 Importing this package registers every table (Alembic reads SQLModel.metadata). Imports
-app.core and app.timezone only."""
+app.core, app.i18n and app.timezone only."""
 
 from app.models.fields import (
     WG_CODE_PATTERN,
@@ -69,6 +69,15 @@ from app.models.subscribers import (
     SubscriptionAccepted,
     SubscriptionCreate,
 )
+from app.models.translations import (
+    TRANSLATED,
+    GroupTexts,
+    GroupTranslations,
+    MeetingTexts,
+    MeetingTranslations,
+    Texts,
+    text_in,
+)
 
 __all__ = [
     "GROUP_DESCRIPTIVE_FIELDS",
@@ -76,6 +85,7 @@ __all__ = [
     "LANGUAGES",
     "MEETING_FIELDS",
     "MEETING_SNAPSHOT_FIELDS",
+    "TRANSLATED",
     "WG_CODE_PATTERN",
     "ApiToken",
     "Change",
@@ -89,6 +99,8 @@ __all__ = [
     "GroupKind",
     "GroupPublic",
     "GroupStatus",
+    "GroupTexts",
+    "GroupTranslations",
     "GroupUpdate",
     "GroupsPublic",
     "IdempotentWrite",
@@ -102,6 +114,8 @@ __all__ = [
     "MeetingFields",
     "MeetingPublic",
     "MeetingStatus",
+    "MeetingTexts",
+    "MeetingTranslations",
     "MeetingUpdate",
     "MeetingsPublic",
     "OutboxMessage",
@@ -114,6 +128,7 @@ __all__ = [
     "SubscriberGroup",
     "SubscriptionAccepted",
     "SubscriptionCreate",
+    "Texts",
     "Url",
     "User",
     "UserBase",
@@ -126,4 +141,5 @@ __all__ = [
     "WebhookPublic",
     "Zone",
     "clock_text",
+    "text_in",
 ]

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
+from app.core.words import N_
 from app.timezone import zones
 
 
@@ -49,14 +50,17 @@ def _no_controls(value: str, allowed: str = "") -> str:
             "Zl",
             "Zp",
         }:
-            raise ValueError(f"control or unassigned character U+{ord(char):04X} is not allowed")
+            raise ValueError(
+                N_("control or unassigned character %(code)s is not allowed")
+                % {"code": f"U+{ord(char):04X}"}
+            )
     return value
 
 
 def _single_line(value: str) -> str:
     value = _no_controls(value).strip()
     if not value:
-        raise ValueError("must not be empty")
+        raise ValueError(N_("must not be empty"))
     return value
 
 
@@ -67,7 +71,7 @@ def _multi_line(value: str) -> str:
 def _slug(value: str) -> str:
     if not _SLUG.match(value):
         raise ValueError(
-            "must be lowercase letters, digits and single hyphens, like 'ai-in-cities'"
+            N_("must be lowercase letters, digits and single hyphens, like 'ai-in-cities'")
         )
     return value
 
@@ -76,23 +80,23 @@ def _url(value: str) -> str:
     value = _single_line(value)
     if re.match(r"^https?://", value) and re.search(r"\s", value):
         raise ValueError(
-            "has a space in it: a link cannot contain spaces (remove it, or write %20)"
+            N_("has a space in it: a link cannot contain spaces (remove it, or write %%20)") % {}
         )
     if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
-        raise ValueError("must be a link starting with http:// or https://")
+        raise ValueError(N_("must be a link starting with http:// or https://"))
     return value
 
 
 def _zone(value: str) -> str:
     """The zone's IANA spelling: "europe/zurich" is Europe/Zurich, the TZID feeds publish."""
     if not zones.is_zone(value):
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as {zones.GENEVA}")
+        raise ValueError(zones.UNKNOWN_ZONE % {"zone": repr(value), "example": zones.GENEVA})
     return zones.canonical(value)
 
 
 def _minutes(value: time | None) -> time | None:
     if value is not None and (value.second or value.microsecond or value.tzinfo is not None):
-        raise ValueError("must be a wall-clock time HH:MM, without seconds or offset")
+        raise ValueError(N_("must be a wall-clock time HH:MM, without seconds or offset"))
     return value
 
 
@@ -107,7 +111,7 @@ def _iso_date(value: object) -> object:
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("must be a date written YYYY-MM-DD")
+        raise ValueError(N_("must be a date written YYYY-MM-DD"))
     return value
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from app.models.fields import Code, GroupKind, GroupStatus, LongText, ShortText, Slug
+from app.models.translations import DESCRIPTION, GroupTranslations, Texts
 
 
 # The leader family is this one model: its two fields are the same coming in and going out
@@ -40,6 +41,7 @@ class GroupBase(BaseModel):
     scope: LongText | None = None
     notes: list[LongText] | None = Field(default=None, max_length=50)
     publications: list[ShortText] | None = Field(default=None, max_length=100)
+    translations: GroupTranslations | None = None
 
 
 class GroupCreate(GroupBase):
@@ -85,6 +87,10 @@ class Group(SQLModel, table=True):
     scope: str | None = None
     notes: list[str] = SQLField(default_factory=list, sa_column=Column(JSON, nullable=False))
     publications: list[str] = SQLField(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # {"fr": {"name": ..., "scope": ...}} (app.models.translations); {} for none (migration 0010).
+    translations: Texts = SQLField(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     version: int = 1
     created_at: datetime
     updated_at: datetime
@@ -126,6 +132,7 @@ class GroupPublic(BaseModel):
     scope: str | None
     notes: list[str]
     publications: list[str]
+    translations: Texts = Field(description=DESCRIPTION)
     working_groups: list[str]
     updated_at: datetime
     feed_url: str

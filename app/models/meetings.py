@@ -7,11 +7,12 @@ import datetime as dt
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, model_validator
-from sqlalchemy import Index, text
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from app.core.words import N_
 from app.models.fields import (
     IsoDate,
     LongText,
@@ -23,6 +24,7 @@ from app.models.fields import (
     Zone,
     all_optional,
 )
+from app.models.translations import DESCRIPTION, MeetingTranslations, Texts
 from app.timezone import zones
 
 
@@ -71,6 +73,10 @@ class Meeting(SQLModel, table=True):
     sequence: int = 0
     description: str | None = None
     join_url: str | None = SQLField(default=None, max_length=2000)
+    # {"fr": {"title": ..., "description": ...}} (app.models.translations); {} for none.
+    translations: Texts = SQLField(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     # Loaded from the seed file: a later load of a file without it cancels it.
     from_seed: bool = False
     version: int = 1
@@ -102,6 +108,7 @@ class MeetingPublic(BaseModel):
     sequence: int
     description: str | None
     join_url: str | None
+    translations: Texts = Field(description=DESCRIPTION)
     created_at: datetime
     updated_at: datetime
     url: str
@@ -129,16 +136,20 @@ class MeetingBase(BaseModel):
     status: MeetingStatus = MeetingStatus.confirmed
     description: LongText | None = None
     join_url: Url | None = None
+    # Null is none: a meeting always has an object, {} when nothing is translated.
+    translations: MeetingTranslations = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _times_make_sense(self) -> MeetingBase:
         if not dt.date(1900, 1, 1) <= self.date <= dt.date(2099, 12, 31):
-            raise ValueError("date: must be between 1900-01-01 and 2099-12-31")
+            raise ValueError("date: " + N_("must be between 1900-01-01 and 2099-12-31"))
         if (self.start_time is None) != (self.end_time is None):
-            raise ValueError("end_time: give both start_time and end_time, or neither (all-day)")
+            raise ValueError(
+                "end_time: " + N_("give both start_time and end_time, or neither (all-day)")
+            )
         if self.start_time is not None and self.end_time is not None:
             if self.end_time <= self.start_time:
-                raise ValueError("end_time: must be after the start time, on the same day")
+                raise ValueError("end_time: " + N_("must be after the start time, on the same day"))
             for name, clock in (("start_time", self.start_time), ("end_time", self.end_time)):
                 try:
                     zones.to_utc(self.date, clock, self.timezone)

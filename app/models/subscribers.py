@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Integer
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from app.core.words import N_
 from app.models.fields import Slug
 
 # The six UN languages, the only ones the service speaks.
@@ -31,13 +32,13 @@ _ADDRESS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9-]+(\.[
 
 def check_address(value: str) -> str:
     if any(char in value for char in "\r\n"):
-        raise ValueError("must not contain a line break")
+        raise ValueError(N_("must not contain a line break"))
     value = value.strip()
     if len(value) > MAX_ADDRESS or not _ADDRESS.match(value):
-        raise ValueError("is not an e-mail address (like name@example.org)")
+        raise ValueError(N_("is not an e-mail address (like name@example.org)"))
     local = value.partition("@")[0]
     if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise ValueError("is not an e-mail address (like name@example.org)")
+        raise ValueError(N_("is not an e-mail address (like name@example.org)"))
     return value.lower()
 
 
@@ -49,7 +50,7 @@ def _check_language(value: str) -> str:
 
 def _unique(values: list[str]) -> list[str]:
     if not values:
-        raise ValueError("name at least one group")
+        raise ValueError(N_("name at least one group"))
     return list(dict.fromkeys(values))
 
 

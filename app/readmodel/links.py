@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.i18n.languages import DEFAULT
 from app.readmodel.groups import GroupInfo
 
 
@@ -30,3 +31,11 @@ def feed_url(base: str, groups: tuple[str, ...] = ()) -> str:
 
 def webcal(url: str) -> str:
     return "webcal://" + url.split("://", 1)[1]
+
+
+def in_language(url: str, lang: str) -> str:
+    """`url` asking for `lang` (`?lang=fr`, or `&lang=fr` after a query); English URLs stay as
+    they always were."""
+    if lang == DEFAULT:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}lang={lang}"

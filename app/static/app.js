@@ -22,14 +22,14 @@
     var input = document.getElementById(button.getAttribute("data-copy"));
     var box = button.closest(".copy-row");
     if (!input) return;
-    var done = function () { setStatus(box, "Copied. Paste it into your calendar app."); };
+    var done = function () { setStatus(box, button.getAttribute("data-copied")); };
     var fallback = function () {
       input.focus();
       input.select();
       try {
         if (document.execCommand("copy")) { done(); return; }
       } catch (e) { /* no clipboard: leave the URL selected for Ctrl+C */ }
-      setStatus(box, "Selected: press Ctrl+C (or Cmd+C) to copy.");
+      setStatus(box, button.getAttribute("data-select"));
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(input.value).then(done, fallback);
@@ -45,15 +45,29 @@
     });
   }
 
+  // The page's language, with Latin digits: times read HH:MM in every language, as the
+  // server writes Geneva time and UTC.
+  function pageLocale() {
+    var lang = document.documentElement.lang || "en";
+    return [lang === "en" ? "en-GB" : lang + "-u-nu-latn", "en-GB"];
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : whole;
+    });
+  }
+
   function showLocalTimes() {
-    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "your time zone";
-    var day = new Intl.DateTimeFormat(undefined, {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    var locale = pageLocale();
+    var day = new Intl.DateTimeFormat(locale, {
       weekday: "long", day: "numeric", month: "long", year: "numeric"
     });
-    var clock = new Intl.DateTimeFormat(undefined, {
+    var clock = new Intl.DateTimeFormat(locale, {
       hour: "2-digit", minute: "2-digit", hourCycle: "h23"
     });
-    var clockZone = new Intl.DateTimeFormat(undefined, {
+    var clockZone = new Intl.DateTimeFormat(locale, {
       hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short"
     });
     document.querySelectorAll(".meeting time.when[data-end]").forEach(function (el) {
@@ -61,17 +75,25 @@
       var end = new Date(el.getAttribute("data-end"));
       var target = el.closest(".meeting").querySelector(".local");
       if (!target || isNaN(start.getTime()) || isNaN(end.getTime())) return;
-      target.textContent = "Your time (" + zone + "): " + day.format(start) + ", " +
-        clock.format(start) + "–" + clockZone.format(end);
+      var words = target.getAttribute("data-your-time") || "{zone}: {day}, {start}–{end}";
+      target.textContent = fill(words, {
+        zone: zone, day: day.format(start), start: clock.format(start), end: clockZone.format(end)
+      });
       target.setAttribute("data-zone", zone);
       target.hidden = false;
     });
   }
 
-  function feedUrl(base, slugs) {
-    if (slugs.length === 1) return base + "/groups/" + quote(slugs[0]) + "/calendar.ics";
-    var query = slugs.map(function (s) { return "group=" + quote(s); }).join("&");
-    return base + "/calendar.ics" + (query ? "?" + query : "");
+  // As app.readmodel.links builds them: one group's own feed, or /calendar.ics?group=...; a
+  // page in another language than English asks for the feed in it (lang last).
+  function feedUrl(base, slugs, lang) {
+    var params = lang ? ["lang=" + quote(lang)] : [];
+    if (slugs.length === 1) {
+      return base + "/groups/" + quote(slugs[0]) + "/calendar.ics" +
+        (params.length ? "?" + params.join("&") : "");
+    }
+    params = slugs.map(function (s) { return "group=" + quote(s); }).concat(params);
+    return base + "/calendar.ics" + (params.length ? "?" + params.join("&") : "");
   }
 
   function setLinks(box, https, name) {
@@ -98,6 +120,8 @@
     if (!form || !result) return;
     var base = form.getAttribute("data-base");
     var everything = form.getAttribute("data-name");
+    var lang = form.getAttribute("data-lang") || "";
+    var yourFeed = form.getAttribute("data-your-feed") || "{groups}";
     var summary = result.querySelector(".builder-summary");
     var box = result.querySelector(".subscribe");
     var update = function () {
@@ -105,10 +129,10 @@
       var slugs = boxes.map(function (b) { return b.value; });
       var labels = boxes.map(function (b) { return b.getAttribute("data-label"); });
       var name = slugs.length ? "U4SSC: " + labels.join(" + ") : everything;
-      setLinks(box, feedUrl(base, slugs), name);
+      setLinks(box, feedUrl(base, slugs, lang), name);
       summary.textContent = slugs.length
-        ? "Your feed: " + labels.join(", ") + "."
-        : "Nothing ticked: the feed below has every meeting.";
+        ? fill(yourFeed, { groups: labels.join(", ") })
+        : form.getAttribute("data-nothing");
     };
     form.addEventListener("change", update);
     result.hidden = false;

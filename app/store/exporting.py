@@ -33,6 +33,9 @@ def export(session: Session) -> dict[str, Any]:
                 entry[name] = [leader.model_dump() for leader in info.leaders]
             elif name in ("notes", "publications"):
                 entry[name] = list(getattr(g, name))
+            elif name == "translations":
+                if g.translations:  # left out when there are none, as the file may
+                    entry[name] = g.translations
             else:
                 value = getattr(g, name)
                 entry[name] = str(value) if name == "status" else value
@@ -61,7 +64,7 @@ def _meeting_entry(meeting: Meeting) -> dict[str, Any]:
     entry: dict[str, Any] = {}
     for name in SeedMeeting.model_fields:
         value = getattr(meeting, name)
-        if value is None or (name == "timezone" and value == zones.GENEVA):
+        if value in (None, {}) or (name == "timezone" and value == zones.GENEVA):
             continue
         if name in ("start_time", "end_time"):
             if not timed:

@@ -26,6 +26,7 @@ from app.models import (
     GroupCreate,
     GroupKind,
     GroupStatus,
+    GroupTranslations,
     GroupUpdate,
     Leader,
     LongText,
@@ -33,6 +34,7 @@ from app.models import (
     MeetingCreate,
     MeetingFields,
     MeetingStatus,
+    MeetingTranslations,
     ShortText,
     Slug,
 )
@@ -72,6 +74,8 @@ class SeedMeeting(BaseModel):
     title: ShortText | None = None
     description: LongText | None = None
     join_url: str | None = None
+    # Texts in other languages, as the API takes them: {"fr": {"title": ..., "description": ...}}.
+    translations: MeetingTranslations = Field(default_factory=dict)
     # Written by export so that an import renders the same feeds; not needed when editing.
     sequence: Annotated[int, Field(ge=0)] | None = None
     created_at: dt.datetime | None = None
@@ -87,6 +91,7 @@ class SeedGroupFields(GroupBase):
     leaders: list[Leader] = Field(default_factory=list)
     notes: list[LongText] = Field(default_factory=list)
     publications: list[ShortText] = Field(default_factory=list)
+    translations: GroupTranslations = Field(default_factory=dict)
     meetings: list[SeedMeeting] = Field(default_factory=list)
 
 

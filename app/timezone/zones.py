@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
+from app.core.words import N_
 from app.timezone import tzprovider
 
 GENEVA = "Europe/Zurich"  # Geneva keeps Zurich's time; there is no Europe/Geneva zone.
 UTC = tzprovider.UTC
+# The refusals, as templates the pages translate (app.i18n.said).
+UNKNOWN_ZONE = N_("unknown time zone %(zone)s; use an IANA name such as %(example)s")
+SKIPPED = N_("%(day)s %(clock)s does not exist in %(zone)s: the clocks spring forward over it")
+REPEATED = N_(
+    "%(day)s %(clock)s happens twice in %(zone)s: the clocks fall back over it; choose another time"
+)
 
 
 class WallClockError(ValueError):
@@ -23,7 +30,7 @@ def zone(name: str) -> tzprovider.TzInfo:
     try:
         found = tzprovider.load(name)
     except tzprovider.UnknownZone as exc:
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as {GENEVA}") from exc
+        raise ValueError(UNKNOWN_ZONE % {"zone": repr(name), "example": GENEVA}) from exc
     if len(_ZONES) < 1024:  # bounded: only real zone names get here
         _ZONES[name] = found
     return found
@@ -78,13 +85,11 @@ def localize(day: date, clock: time, zone_name: str = GENEVA) -> datetime:
         aware = tzprovider.localize_strict(tz, naive)
     except tzprovider.SkippedTime:
         raise WallClockError(
-            f"{day.isoformat()} {clock:%H:%M} does not exist in {zone_name}: "
-            "the clocks spring forward over it"
+            SKIPPED % {"day": day.isoformat(), "clock": f"{clock:%H:%M}", "zone": zone_name}
         ) from None
     except tzprovider.RepeatedTime:
         raise WallClockError(
-            f"{day.isoformat()} {clock:%H:%M} happens twice in {zone_name}: "
-            "the clocks fall back over it; choose another time"
+            REPEATED % {"day": day.isoformat(), "clock": f"{clock:%H:%M}", "zone": zone_name}
         ) from None
     if proxy_year == day.year:
         return aware

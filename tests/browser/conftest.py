@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,6 +28,8 @@ from tests.utils.server import Env, running_servers
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -35,6 +42,8 @@ CHROMIUM_ARGS = [
 ]
 TOKEN = "browser-test-token-0123456789"
 CANCELLED_UID = "ai-in-cities-wg2-2023-07-27"
+# The console's account, made by the command line before its server starts.
+NAME, PASSWORD = "secretariat", "a long pass phrase for tests"
 
 
 @pytest.fixture(scope="package")
@@ -55,6 +64,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
         assert cancelled.status_code == 200, cancelled.text
         yield base
+
+
+@contextmanager
+def console_server(folder: Path, env: Env) -> Iterator[tuple[str, str]]:
+    """A server of its own (the public page tests expect the seed untouched) and its database
+    URL, on a store the command line seeds, with one account it makes there before the server
+    starts."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{folder / 'calendar.db'}",
+        "ADMIN_TOKEN": None,
+        "PUBLIC_BASE_URL": None,
+        **env,
+    }
+    for command in (["seed"], ["user", "add", NAME, "--password-stdin"]):
+        added = subprocess.run(
+            [sys.executable, "-m", "app.cli.main", *command],
+            input=PASSWORD + "\n",
+            env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+        assert added.returncode == 0, added.stderr
+    assert PASSWORD not in added.stdout + added.stderr
+    with running_servers(env, folder) as (running,):
+        yield running.url, str(env["DATABASE_URL"])
 
 
 # Package scope: Playwright's sync API keeps an event loop running in this thread while it
@@ -117,3 +154,18 @@ def open_page(context: BrowserContext) -> tuple[Page, Watch]:
     page.on("console", console)
     page.on("pageerror", lambda exc: watch.errors.append(str(exc)))
     return page, watch
+
+
+def axe(page: Page) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 AA violations on the page as it is (the context must bypass the
+    pages' CSP, which refuses the injected script), each with a few of its nodes."""
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    # It did look: rules ran and passed on this page.
+    assert len(result["passes"]) >= 10, result["passes"]
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]

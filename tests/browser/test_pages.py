@@ -243,12 +243,16 @@ def test_without_javascript_no_control_that_needs_it_shows(
         context.close()
 
 
+@pytest.mark.parametrize("lang", ["en", "ar"])
 @pytest.mark.parametrize("path", ["/", "/groups/ai-in-cities", "/groups/city-platforms-wg5"])
-def test_nothing_scrolls_sideways_at_375px(server: str, browser: Browser, path: str) -> None:
+def test_nothing_scrolls_sideways_at_375px(
+    server: str, browser: Browser, path: str, lang: str
+) -> None:
+    """Arabic too (issue 26): a right-to-left page must not spill over its left edge."""
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB")
     try:
         page, watch = open_page(context)
-        page.goto(server + path)
+        page.goto(f"{server}{path}?lang={lang}")
         # Open every subscribe box too: their long URLs are the likeliest to overflow.
         page.eval_on_selector_all("details", "els => els.forEach(e => { e.open = true; })")
         widths = page.evaluate(

@@ -52,6 +52,7 @@ def _edit(client: TestClient) -> None:
                 "name": "Generative AI",
                 "leaders": [{"name": "City of Example"}, {"name": "Ada", "affiliation": "X; Y"}],
                 "notes": ["Other e-meetings\nto be determined"],
+                "translations": {"fr": {"name": "IA générative"}, "zh": {"scope": "范围"}},
             },
             headers=AUTH,
         )
@@ -71,6 +72,7 @@ def _edit(client: TestClient) -> None:
                 "end_time": "11:30",
                 "description": "Agenda:\n1. Welcome \\ hello\n2. Ünïcödé",
                 "join_url": "https://meet.example.org/j/123?pwd=a,b",
+                "translations": {"ar": {"title": "الانطلاق؛ مقدمة", "description": "جدول الأعمال"}},
             },
             headers=AUTH,
         )

@@ -15,11 +15,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from app import models  # noqa: F401 - registers the tables
 from app.core.config import Settings
 from app.core.db import current_revision, make_engine
+from app.models import Group, Meeting
+from app.store import seeding
 from app.store.migrate import INITIAL_REVISION, alembic_config, migrate, prepare
 from tests.conftest import ADMIN_TOKEN, BASE_URL
 
@@ -151,3 +153,33 @@ def test_cli_migrate_brings_an_empty_database_to_head(empty_database_url: str) -
         assert set(inspect(engine).get_table_names()) >= TABLES | LATER_TABLES
     finally:
         engine.dispose()
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns(table)}
+
+
+def test_translations_go_down_and_come_back_as_empty_objects_on_existing_rows(
+    bare_engine: Engine,
+) -> None:
+    """Migration 0010 on a store holding the plan: down drops the column and keeps the rows; up
+    again gives every existing group and meeting {} (the server default), read as no
+    translation."""
+    migrate(bare_engine)
+    with Session(bare_engine) as session:
+        seeding.load(session)
+    with bare_engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0009")
+    assert "translations" not in _columns(bare_engine, "group") | _columns(bare_engine, "meeting")
+    with bare_engine.connect() as connection:
+        meetings = connection.execute(text("SELECT COUNT(*) FROM meeting")).scalar_one()
+    assert meetings > 0
+    with bare_engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0010")
+    assert _differences(bare_engine) == []
+    with Session(bare_engine) as session:
+        groups = session.exec(select(Group)).all()
+        stored = session.exec(select(Meeting)).all()
+    assert len(stored) == meetings
+    assert groups and all(group.translations == {} for group in groups)
+    assert all(meeting.translations == {} for meeting in stored)

@@ -199,3 +199,43 @@ def test_an_unreadable_file_is_a_seed_error(engine: Engine, tmp_path: Path) -> N
     (tmp_path / "bad.yaml").write_text("thematic_groups: [\n", encoding="utf-8")
     with pytest.raises(seeding.SeedError, match="cannot read"):
         _load(engine, tmp_path / "bad.yaml")
+
+
+def test_the_plan_carries_translations_and_keeps_those_people_wrote_unless_forced(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    plan = _plan()
+    wg2 = _group(plan, "ai-in-cities-wg2")
+    wg2["translations"] = {"fr": {"name": "Villes autonomes"}}
+    wg2["meetings"][0]["translations"] = {"es": {"title": "Reunión", "description": ""}}
+    path = _write(tmp_path, plan)
+    assert sorted(_load(engine, path)) == [
+        "update group ai-in-cities-wg2: translations",
+        f"update meeting {MOVED}",
+    ]
+    group = client.get("/api/groups/ai-in-cities-wg2").json()
+    assert group["translations"] == {"fr": {"name": "Villes autonomes"}}
+    meeting = client.get(f"/api/meetings/{MOVED}").json()
+    assert meeting["translations"] == {"es": {"title": "Reunión"}}
+    assert _load(engine, path) == []  # loaded again: nothing to do
+
+    # The secretariat translates the group into Chinese; the file does not know it.
+    mine = {"zh": {"name": "自主城市"}}
+    response = client.patch(
+        "/api/groups/ai-in-cities-wg2", json={"translations": mine}, headers=AUTH
+    )
+    assert response.status_code == 200, response.text
+    with write_session(engine) as session:
+        report = seeding.load(session, path)
+    assert report == []
+    assert report.kept == [
+        "keep group ai-in-cities-wg2: translations (edited by admin on "
+        + report.kept[0].split(" on ", 1)[1]
+    ]
+    assert client.get("/api/groups/ai-in-cities-wg2").json()["translations"] == mine
+    with write_session(engine) as session:
+        forced = seeding.load(session, path, force=True)
+    assert forced == ["update group ai-in-cities-wg2: translations"]
+    assert client.get("/api/groups/ai-in-cities-wg2").json()["translations"] == {
+        "fr": {"name": "Villes autonomes"}
+    }
