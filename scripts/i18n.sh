@@ -11,7 +11,7 @@ pybabel=${PYBABEL:-.venv/bin/pybabel}
 locale=app/i18n/locale
 extract() {
     "$pybabel" -q extract -F babel.cfg -k N_ --no-location --sort-output \
-        --project u4ssc-calendar -o "$locale/messages.pot" app
+        --project u4ssc-calendar -o "$locale/messages.pot" .
 }
 update() {
     for lang in ar es fr ru zh; do

@@ -18,7 +18,7 @@ from typing import Any
 from app.ical import wording
 from app.ical.calendar import render_calendar
 from app.ical.event import render_event
-from app.ical.header import FeedHeader, zones_needed
+from app.ical.header import meeting_header, zones_needed
 from app.models import Meeting, MeetingStatus
 from app.readmodel import links
 from app.readmodel.groups import GroupInfo
@@ -166,12 +166,7 @@ def text_body(
 
 def calendar_part(meeting: Meeting, info: GroupInfo, ctx: wording.FeedContext) -> bytes:
     """The meeting as a one-event calendar, with the feed's own VEVENT."""
-    header = FeedHeader(
-        name=wording.meeting_summary(meeting, info),
-        description=f"One U4SSC e-meeting of {info.label}.",
-        source_url=f"{ctx.base_url}/meetings/{meeting.uid}.ics",
-        page_url=links.meeting_page_url(ctx.base_url, info.slug, meeting.uid),
-    )
+    header = meeting_header(meeting, info, ctx)
     event = render_event(meeting, info, ctx).encode("utf-8")
     return render_calendar(header, ctx, zones_needed([meeting]), [event])
 

@@ -23,9 +23,8 @@ from app.delivery import announce
 from app.ical import wording
 from app.ical.calendar import render_calendar
 from app.ical.event import render_event
-from app.ical.header import FeedHeader, zones_needed
+from app.ical.header import meeting_header, zones_needed
 from app.models import Meeting, MeetingStatus
-from app.readmodel import links
 from app.readmodel.groups import GroupInfo
 from app.timezone import zones
 
@@ -103,12 +102,7 @@ def invitation(
     kind = announce.CANCELLED if cancelled else kind
     # The feeds' event, but organised by the address the invitation comes from.
     own = dataclasses.replace(ctx, organizer_email=mail_from)
-    header = FeedHeader(
-        name=wording.meeting_summary(meeting, info),
-        description=f"One U4SSC e-meeting of {info.label}.",
-        source_url=f"{ctx.base_url}/meetings/{meeting.uid}.ics",
-        page_url=links.meeting_page_url(ctx.base_url, info.slug, meeting.uid),
-    )
+    header = meeting_header(meeting, info, own)
     event = render_event(meeting, info, own).encode("utf-8")
     calendar = render_calendar(header, own, zones_needed([meeting]), [event], method)
     return Invitation(
