@@ -3,8 +3,9 @@ with a fake receive and send (no socket, no HTTP parser), best of three runs per
 
     .venv/bin/python -m bench.inprocess [--polls 20000] [--profile "ics 304"]
 
-Cases: /calendar.ics and /api/meetings, each a 200 and a 304 (If-None-Match), on a 20-meeting
-store, as bench.poll measures them over HTTP; and a bare ASGI app's 304 for scale. Numbers
+Cases: /calendar.ics, its French twin /calendar.ics?lang=fr (issue 26) and /api/meetings, each a
+200 and a 304 (If-None-Match), on a 20-meeting store, as bench.poll measures them over HTTP; and
+a bare ASGI app's 304 for scale. Numbers
 vary with the machine's load: compare runs made side by side.
 """
 
@@ -27,7 +28,8 @@ from bench.__main__ import seed
 Headers = tuple[tuple[bytes, bytes], ...]
 
 
-def _scope(path: str, headers: Headers) -> dict[str, Any]:
+def _scope(target: str, headers: Headers) -> dict[str, Any]:
+    path, _, query = target.partition("?")
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -39,7 +41,7 @@ def _scope(path: str, headers: Headers) -> dict[str, Any]:
         "root_path": "",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query.encode(),
         "headers": [(b"host", b"127.0.0.1:8000"), *headers],
         "state": {},
     }
@@ -69,9 +71,13 @@ async def _measure(polls: int, profile: str | None) -> None:
             await asyncio.sleep(0.05)
         _, feed = await poll("/calendar.ics")
         _, meetings = await poll("/api/meetings")
+        await poll("/calendar.ics?lang=fr")
+        _, french = await poll("/calendar.ics?lang=fr")
         cases: dict[str, tuple[str, Headers]] = {
             "ics 200": ("/calendar.ics", ()),
             "ics 304": ("/calendar.ics", ((b"if-none-match", feed[b"etag"]),)),
+            "ics fr 200": ("/calendar.ics?lang=fr", ()),
+            "ics fr 304": ("/calendar.ics?lang=fr", ((b"if-none-match", french[b"etag"]),)),
             "json 200": ("/api/meetings", ()),
             "json 304": ("/api/meetings", ((b"if-none-match", meetings[b"etag"]),)),
         }

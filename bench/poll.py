@@ -2,6 +2,7 @@
 feed, and a new process's first answer on large stores.
 
     .venv/bin/python -m bench.poll [--duration 5] [--repeats 3] [--output bench/RESULTS-poll.md]
+        [--paths /calendar.ics,/calendar.ics?lang=fr] [--sizes ""]
 
 wrk -t2 -c50 on 127.0.0.1, pinned to core 1 while the servers run on core 0 (taskset, with
 two cores or more); each server warmed up, then measured in turn, in rounds (the median of each
@@ -146,6 +147,8 @@ def _median(found: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 PATHS = ("/calendar.ics", "/api/meetings", "/api/meetings?group=ai-in-cities")
+# A path's query is part of what is polled: `--paths /calendar.ics,/calendar.ics?lang=fr`
+# compares a language's cached feed with English's (issue 26).
 # The main baseline: what a user would otherwise run, the same bytes from a bare ASGI app under
 # uvicorn with uvloop and httptools (its defaults with uvicorn[standard]).
 BARE_1 = "bare ASGI app, uvicorn (uvloop, httptools)"
@@ -170,7 +173,9 @@ def _granian(
     return subprocess.Popen(pinned(command, 0), cwd=work, env=granian_env)
 
 
-def http_rates(work: Path, duration: int, repeats: int, granian: str) -> list[str]:
+def http_rates(
+    work: Path, duration: int, repeats: int, granian: str, paths: tuple[str, ...] = PATHS
+) -> list[str]:
     db = work / "poll.db"
     seed(db, 20)
     ports = {name: free_port() for name in ("serve", "serve2", "nginx", "bare", "bare2", "same")}
@@ -186,7 +191,7 @@ def http_rates(work: Path, duration: int, repeats: int, granian: str) -> list[st
         (work / "site").mkdir()
         work.chmod(0o755)  # nginx's worker process runs as another user
         answers = {}
-        for index, path in enumerate(PATHS):
+        for index, path in enumerate(paths):
             body, headers = fetch(base + path)
             (work / "site" / f"answer-{index}").write_bytes(body)
             both: dict[str, object] = dict(answer_headers(base + path, headers["etag"]))
@@ -212,7 +217,7 @@ def http_rates(work: Path, duration: int, repeats: int, granian: str) -> list[st
             wait_for(f"http://127.0.0.1:{ports[name]}/calendar.ics", timeout=30)
         local = "http://127.0.0.1:{}{}".format
         targets: dict[tuple[str, str], tuple[str, str]] = {}
-        for path in PATHS:
+        for path in paths:
             etag = answers[path][1]
             targets[(BARE_1, path)] = (local(ports["bare"], path), etag)
             targets[("bare ASGI app, serve's header lines", path)] = (
@@ -331,13 +336,22 @@ def main() -> None:
     parser.add_argument("--note", default="")
     parser.add_argument("--skip-http", action="store_true", help="only the large stores")
     parser.add_argument(
+        "--paths",
+        default=",".join(PATHS),
+        help="the paths polled, comma-separated, queries included (?lang=fr)",
+    )
+    parser.add_argument(
         "--granian", default="", help="a folder with granian installed (pip install --target)"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="u4ssc-poll-") as folder:
         work = Path(folder)
         lines = (
-            [] if args.skip_http else http_rates(work, args.duration, args.repeats, args.granian)
+            []
+            if args.skip_http
+            else http_rates(
+                work, args.duration, args.repeats, args.granian, tuple(args.paths.split(","))
+            )
         )
         lines += [
             "",

@@ -81,6 +81,17 @@ def test_the_seed_is_one_file_carried_by_the_sdist_and_the_wheel(dist: dict[str,
         assert not [name for name in wheel.namelist() if name.startswith("tests/")]
 
 
+def test_the_wheel_carries_every_compiled_catalog(dist: dict[str, Path]) -> None:
+    """The .mo files the service loads (issue 26), the checkout's own bytes, in the wheel."""
+    locale = ROOT / "app" / "i18n" / "locale"
+    compiled = sorted(locale.glob("*/LC_MESSAGES/messages.mo"))
+    assert [path.parts[-3] for path in compiled] == ["ar", "es", "fr", "ru", "zh"]
+    with zipfile.ZipFile(dist["wheel"]) as wheel:
+        for path in compiled:
+            name = path.relative_to(ROOT).as_posix()
+            assert wheel.read(name) == path.read_bytes(), name
+
+
 def test_the_wheel_serves_the_whole_plan_from_an_empty_folder(
     dist: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -128,6 +139,18 @@ def test_the_wheel_serves_the_whole_plan_from_an_empty_folder(
         uids = {str(event["UID"]) for event in events}
         assert len(events) == len(uids) == 18
         assert uids == {f"{uid}@{UID_DOMAIN}" for uid in _plan_uids()}
+        # In French from the wheel's own catalog: the same events, French words.
+        french = httpx.get(server.url + "/calendar.ics?lang=fr", timeout=30)
+        assert french.status_code == 200, french.text
+        calendar = icalendar.Calendar.from_ical(french.content)
+        assert str(calendar["X-WR-CALNAME"]) == "Réunions de l'U4SSC"
+        events = calendar.walk("VEVENT")
+        assert {str(event["UID"]) for event in events} == uids
+        assert all(str(event["LOCATION"]) == "En ligne" for event in events)
+        descriptions = [str(event["DESCRIPTION"]) for event in events]
+        assert all("Groupe thématique\u00a0: " in text for text in descriptions)
+        assert any("Heure\u00a0: " in text for text in descriptions)
+        assert french.headers["etag"] != response.headers["etag"]
     finally:
         assert server.stop() == 0, server.output()
     assert database.stat().st_size > 0

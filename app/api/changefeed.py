@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from email.utils import format_datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app import crud
 from app.api.deps import BaseUrlDep, SessionDep, SettingsDep
 from app.core import conditional
 from app.delivery import changefeed
+from app.i18n import languages
 from app.readmodel.groups import group_index
 
 router = APIRouter(tags=["feeds"])
@@ -42,8 +44,22 @@ def _not_modified(request: Request, feed: changefeed.AtomFeed) -> bool:
     )
 
 
+def _query(lang: str) -> str:
+    """The feed's own URL keeps its language (its id and rel=self)."""
+    return "" if lang == languages.DEFAULT else f"?lang={lang}"
+
+
 # Changes should reach feed readers sooner than calendars poll: a few minutes at most.
 MAX_AGE = 300
+LangParam = Annotated[
+    str | None,
+    Query(
+        description="The language of the entries' words: "
+        + ", ".join(languages.LANGUAGES)
+        + " (English by default); group and meeting texts in it where translated, else in "
+        "English. Anything else is a 422.",
+    ),
+]
 
 
 @router.get(
@@ -53,15 +69,21 @@ MAX_AGE = 300
     summary="The latest changes (meetings added, rescheduled, cancelled; group status) as Atom",
 )
 def read_changes_atom(
-    request: Request, session: SessionDep, base: BaseUrlDep, settings: SettingsDep
+    request: Request,
+    session: SessionDep,
+    base: BaseUrlDep,
+    settings: SettingsDep,
+    lang: LangParam = None,
 ) -> Response:
-    items = changefeed.entries(session, base)
+    chosen = languages.for_feed(lang)
+    items = changefeed.entries(session, base, lang=chosen)
     feed = changefeed.render(
         items,
-        title="U4SSC meeting calendar: changes",
-        feed_url=f"{base}/changes.atom",
+        title=changefeed.title(None, chosen),
+        feed_url=f"{base}/changes.atom" + _query(chosen),
         page_url=f"{base}/",
         uid_domain=settings.uid_domain,
+        lang=chosen,
     )
     return _answer(request, feed, MAX_AGE)
 
@@ -73,18 +95,25 @@ def read_changes_atom(
     summary="One group's latest changes as Atom; a thematic group's include its working groups",
 )
 def read_group_changes_atom(
-    slug: str, request: Request, session: SessionDep, base: BaseUrlDep, settings: SettingsDep
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    base: BaseUrlDep,
+    settings: SettingsDep,
+    lang: LangParam = None,
 ) -> Response:
     group = crud.get_group(session, slug)
+    chosen = languages.for_feed(lang)
     ids = crud.group_ids_covering(session, [slug])
     index = group_index(session)
     slugs = {index[gid].slug for gid in ids if gid in index}
-    items = changefeed.entries(session, base, slugs)
+    items = changefeed.entries(session, base, slugs, lang=chosen)
     feed = changefeed.render(
         items,
-        title=f"U4SSC {group.name}: changes",
-        feed_url=f"{base}/groups/{slug}/changes.atom",
+        title=changefeed.title(group, chosen),
+        feed_url=f"{base}/groups/{slug}/changes.atom" + _query(chosen),
         page_url=f"{base}/groups/{slug}",
         uid_domain=settings.uid_domain,
+        lang=chosen,
     )
     return _answer(request, feed, MAX_AGE)

@@ -24,6 +24,7 @@ from app.core import validation
 from app.core.words import N_
 from app.edge.guard import SECURITY_HEADERS, UNREADABLE_BODY, storage_detail
 from app.i18n import catalogs
+from app.i18n.languages import UnknownLanguage
 from app.store import seeding
 
 log = logging.getLogger("u4ssc")
@@ -142,6 +143,14 @@ async def _invalid(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _unknown_language(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, UnknownLanguage)
+    message = str(exc).removeprefix("lang: ")
+    return _answer(
+        request, 422, [{"loc": ["query", "lang"], "msg": message, "type": "value_error"}]
+    )
+
+
 async def _too_many(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TooManyFailures)
     return _answer(request, 429, str(exc), {"Retry-After": str(exc.retry_after)})
@@ -196,6 +205,7 @@ def _plain(status: int) -> Any:
 HANDLERS: dict[type[Exception], Any] = {
     RequestValidationError: _validation,
     crud.Invalid: _invalid,
+    UnknownLanguage: _unknown_language,
     crud.NotFound: _plain(404),
     crud.Conflict: _plain(409),
     crud.PreconditionFailed: _plain(412),

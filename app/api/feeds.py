@@ -13,6 +13,7 @@ from app.feeds.answer import feed_answer
 from app.feeds.rendered import RenderedFeed
 from app.feeds.selection import FeedSelection
 from app.feeds.url import parse_selection
+from app.i18n import languages
 
 router = APIRouter(tags=["feeds"])
 
@@ -24,6 +25,16 @@ FEED_RESPONSES: dict[int | str, dict[str, object]] = {
 AlarmParam = Annotated[
     int | None,
     Query(ge=0, le=1440, description="Add a reminder this many minutes before timed meetings"),
+]
+LangParam = Annotated[
+    str | None,
+    Query(
+        description="The language of the feed's words: "
+        + ", ".join(languages.LANGUAGES)
+        + " (English by default); group and meeting texts are shown in it where translated, "
+        "else in English. Anything else is a 422. Times and instants are the same in every "
+        "language.",
+    ),
 ]
 CancelledParam = Annotated[
     Literal["show", "hide"],
@@ -45,9 +56,11 @@ def feed_response(rendered: RenderedFeed, headers: Mapping[str, str], max_age: i
     return response
 
 
-def _selection(request: Request) -> FeedSelection:
+def _selection(request: Request, lang: str | None) -> FeedSelection:
     """The feed the URL names, by the one parser the edge uses too (app.feeds.url); FastAPI has
-    checked the parameters above against their declarations already."""
+    checked the parameters above against their declarations already, and an unsupported
+    language is refused here (a 422 naming the six, app.api.errors)."""
+    languages.for_feed(lang)
     selection = parse_selection(request.scope["path"], request.scope.get("query_string", b""))
     if selection is None:
         raise HTTPException(422, "the feed's query is not understood: see /docs for its parameters")
@@ -82,9 +95,10 @@ def read_calendar(
     group: Annotated[list[str], Query(max_length=MAX_LIST_PARAMS)] = [],  # noqa: B006
     alarm: AlarmParam = None,
     cancelled: CancelledParam = "show",
+    lang: LangParam = None,
 ) -> Response:
     crud.group_ids_in_query(session, group)
-    selection = _selection(request)
+    selection = _selection(request, lang)
     return _serve(request, session, service, ctx, settings, selection)
 
 
@@ -103,9 +117,10 @@ def read_group_calendar(
     settings: SettingsDep,
     alarm: AlarmParam = None,
     cancelled: CancelledParam = "show",
+    lang: LangParam = None,
 ) -> Response:
     crud.get_group(session, slug)
-    selection = _selection(request)
+    selection = _selection(request, lang)
     return _serve(request, session, service, ctx, settings, selection)
 
 
@@ -123,6 +138,7 @@ def read_meeting_calendar(
     ctx: FeedContextDep,
     settings: SettingsDep,
     alarm: AlarmParam = None,
+    lang: LangParam = None,
 ) -> Response:
-    selection = _selection(request)
+    selection = _selection(request, lang)
     return _serve(request, session, service, ctx, settings, selection)

@@ -153,6 +153,11 @@ class Settings(BaseSettings):
     announce_to: str | None = Field(
         default=None, description="The mailing list that announcements go to."
     )
+    announce_language: Literal["ar", "en", "es", "fr", "ru", "zh"] = Field(
+        default="en",
+        description="The language announcements to the mailing list are written in: one of the "
+        "six UN languages (ar, en, es, fr, ru, zh).",
+    )
     outbox_retry_seconds: float = Field(
         default=10.0,
         gt=0,

@@ -11,29 +11,29 @@ from __future__ import annotations
 import datetime as dt
 from email import policy
 from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+from app.delivery import when
+from app.i18n.catalogs import translator
+from app.i18n.languages import DEFAULT
 from app.ical import wording
 from app.ical.calendar import render_calendar
 from app.ical.event import render_event
-from app.ical.header import FeedHeader, zones_needed
-from app.models import Meeting, MeetingStatus
+from app.ical.header import meeting_header, zones_needed
+from app.models import Meeting, MeetingStatus, text_in
 from app.readmodel import links
-from app.readmodel.groups import GroupInfo
+from app.readmodel.groups import GroupInfo, name_in
 from app.readmodel.links import feed_url, webcal
-from app.timezone import zones
 
 CREATED = "created"
 RESCHEDULED = "rescheduled"
 UPDATED = "updated"
 CANCELLED = "cancelled"
 
-PREFIXES = {RESCHEDULED: "Rescheduled: ", CANCELLED: "Cancelled: "}
 TIME_FIELDS = ("date", "start_time", "end_time", "timezone")
-
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def kind_of(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
@@ -49,65 +49,56 @@ def kind_of(action: str, before: dict[str, Any] | None, after: dict[str, Any] | 
     return UPDATED
 
 
-def human_day(day: dt.date) -> str:
-    """ "Thursday 4 March 2027", whatever the server's locale."""
-    return f"{_DAYS[day.weekday()]} {wording.human_date(day)}"
+def what(meeting: Meeting, info: GroupInfo, lang: str = DEFAULT) -> str:
+    """ "AI in cities WG2 Autonomous Cities: Kick-off": the group, and the title when there is
+    one, in `lang` where translated."""
+    _ = translator(lang)
+    label = info.label_in(lang)
+    title = wording.meeting_title(meeting, lang)
+    if title is None:
+        return label
+    return _("%(group)s: %(title)s") % {"group": label, "title": title}
 
 
-def when_text(
-    day: dt.date, start: dt.time | None, end: dt.time | None, zone: str = zones.GENEVA
-) -> str:
-    """ "Thursday 4 March 2027, 16:00-17:00 Geneva time", in Geneva time whatever the zone the
-    meeting was written in; "Thursday 4 March 2027 (all day)" without times."""
-    if start is None or end is None:
-        return f"{human_day(day)} (all day)"
-    begin = zones.local(zones.to_utc(day, start, zone))
-    finish = zones.local(zones.to_utc(day, end, zone))
-    return f"{human_day(begin.date())}, {begin:%H:%M}-{finish:%H:%M} Geneva time"
-
-
-def utc_when_text(
-    day: dt.date, start: dt.time | None, end: dt.time | None, zone: str = zones.GENEVA
-) -> str | None:
-    """ "Thursday 4 March 2027, 15:00-16:00 UTC"; None without times."""
-    if start is None or end is None:
-        return None
-    begin = zones.to_utc(day, start, zone).astimezone(dt.UTC)
-    finish = zones.to_utc(day, end, zone).astimezone(dt.UTC)
-    return f"{human_day(begin.date())}, {begin:%H:%M}-{finish:%H:%M} UTC"
-
-
-def utc_text(meeting: Meeting) -> str | None:
-    return utc_when_text(meeting.date, meeting.start_time, meeting.end_time, meeting.timezone)
-
-
-def meeting_when(meeting: Meeting) -> str:
-    return when_text(meeting.date, meeting.start_time, meeting.end_time, meeting.timezone)
-
-
-def snapshot_when(snapshot: dict[str, Any]) -> tuple[str, str | None]:
-    """A meeting's time as its audit record has it: in Geneva time, and in UTC (None without
-    times)."""
-
-    def clock(value: Any) -> dt.time | None:
-        return dt.time.fromisoformat(value) if value else None
-
-    day = dt.date.fromisoformat(snapshot["date"])
-    start, end = clock(snapshot.get("start_time")), clock(snapshot.get("end_time"))
-    zone = snapshot.get("timezone") or zones.GENEVA
-    return when_text(day, start, end, zone), utc_when_text(day, start, end, zone)
-
-
-def subject(meeting: Meeting, info: GroupInfo, kind: str) -> str:
+def subject(meeting: Meeting, info: GroupInfo, kind: str, lang: str = DEFAULT) -> str:
     """ "U4SSC e-meeting: AI in cities WG2 Autonomous Cities, Thursday 4 March 2027,
-    16:00-17:00 Geneva time", the title after the group when it has one."""
-    what = info.label + (f": {meeting.title}" if meeting.title else "")
-    return f"{PREFIXES.get(kind, '')}U4SSC e-meeting: {what}, {meeting_when(meeting)}"
+    16:00-17:00 Geneva time", the title after the group when it has one; marked when it was
+    rescheduled or cancelled."""
+    _ = translator(lang)
+    values = {"what": what(meeting, info, lang), "when": when.meeting_when(meeting, lang)}
+    if kind == RESCHEDULED:
+        return _("Rescheduled: U4SSC e-meeting: %(what)s, %(when)s") % values
+    if kind == CANCELLED:
+        return _("Cancelled: U4SSC e-meeting: %(what)s, %(when)s") % values
+    return _("U4SSC e-meeting: %(what)s, %(when)s") % values
 
 
-def _leaders(info: GroupInfo) -> str:
+def _leaders(info: GroupInfo, lang: str) -> str:
     names = [f"{x.name} ({x.affiliation})" if x.affiliation else x.name for x in info.leaders]
-    return "; ".join(names) or "not stated"
+    _ = translator(lang)
+    return "; ".join(names) or _("not stated")
+
+
+def _headline(kind: str, lang: str) -> str:
+    _ = translator(lang)
+    if kind == CREATED:
+        return _("A U4SSC e-meeting has been scheduled.")
+    if kind == RESCHEDULED:
+        return _("A U4SSC e-meeting has been rescheduled.")
+    if kind == CANCELLED:
+        return _("This U4SSC e-meeting has been CANCELLED.")
+    return _("A U4SSC e-meeting has been updated.")
+
+
+def _group_lines(info: GroupInfo, lang: str) -> list[str]:
+    _ = translator(lang)
+    if info.parent is None:
+        return [_("Thematic group: %(name)s") % {"name": name_in(info.group, lang)}]
+    coded = f"{info.group.code or ''} {name_in(info.group, lang)}".strip()
+    return [
+        _("Thematic group: %(name)s") % {"name": name_in(info.parent, lang)},
+        _("Working group: %(name)s") % {"name": coded},
+    ]
 
 
 def text_body(
@@ -117,61 +108,50 @@ def text_body(
     kind: str,
     moved_from: dict[str, Any] | None = None,
 ) -> str:
-    """The plain-text part; `moved_from` (the audit record before a reschedule) adds the old
-    time, so a reader sees what moved."""
+    """The plain-text part, in the context's language; `moved_from` (the audit record before a
+    reschedule) adds the old time, so a reader sees what moved."""
+    lang = ctx.lang
+    _ = translator(lang)
     group_feed = feed_url(ctx.base_url, (info.slug,))
-    lines = {
-        CREATED: "A U4SSC e-meeting has been scheduled.",
-        RESCHEDULED: "A U4SSC e-meeting has been rescheduled.",
-        UPDATED: "A U4SSC e-meeting has been updated.",
-        CANCELLED: "This U4SSC e-meeting has been CANCELLED.",
-    }
-    out = [lines.get(kind, lines[UPDATED]), ""]
-    if info.parent is not None:
-        out.append(f"Thematic group: {info.parent.name}")
-        out.append(f"Working group: {info.group.code or ''} {info.group.name}".replace("  ", " "))
-    else:
-        out.append(f"Thematic group: {info.group.name}")
-    out.append(f"Leaders: {_leaders(info)}")
-    if meeting.title:
-        out.append(f"Title: {meeting.title}")
+    out = [_headline(kind, lang), "", *_group_lines(info, lang)]
+    out.append(_("Leaders: %(names)s") % {"names": _leaders(info, lang)})
+    title = wording.meeting_title(meeting, lang)
+    if title:
+        out.append(_("Title: %(title)s") % {"title": title})
+    geneva, in_utc = when.meeting_when(meeting, lang), when.utc_text(meeting, lang)
     if kind == RESCHEDULED and moved_from:
-        was, was_utc = snapshot_when(moved_from)
-        out.append(f"Moved from (Geneva time): {was}")
+        was, was_utc = when.snapshot_when(moved_from, lang)
+        out.append(_("Moved from (Geneva time): %(when)s") % {"when": was})
         if was_utc:
-            out.append(f"Moved from (UTC): {was_utc}")
-        out.append(f"Moved to (Geneva time): {meeting_when(meeting)}")
+            out.append(_("Moved from (UTC): %(when)s") % {"when": was_utc})
+        out.append(_("Moved to (Geneva time): %(when)s") % {"when": geneva})
+        if in_utc:
+            out.append(_("Moved to (UTC): %(when)s") % {"when": in_utc})
     else:
-        out.append(f"When (Geneva time): {meeting_when(meeting)}")
-    in_utc = utc_text(meeting)
-    if in_utc:
-        out.append(
-            f"{'Moved to' if kind == RESCHEDULED and moved_from else 'When'} (UTC): {in_utc}"
-        )
+        out.append(_("When (Geneva time): %(when)s") % {"when": geneva})
+        if in_utc:
+            out.append(_("When (UTC): %(when)s") % {"when": in_utc})
     if meeting.join_url and kind != CANCELLED:
-        out.append(f"Join: {meeting.join_url}")
-    if meeting.description:
-        out += ["", meeting.description]
+        out.append(_("Join: %(url)s") % {"url": meeting.join_url})
+    description = text_in(meeting.translations, "description", lang, meeting.description or "")
+    if description[0]:
+        out += ["", description[0]]
+    page = links.meeting_page_url(ctx.base_url, info.slug, meeting.uid)
     out += [
         "",
-        f"Group page: {ctx.base_url}/groups/{info.slug}",
-        f"This meeting: {links.meeting_page_url(ctx.base_url, info.slug, meeting.uid)}",
-        f"Subscribe to the group's meetings: {group_feed}",
-        f"  (calendar apps: {webcal(group_feed)})",
+        _("Group page: %(url)s") % {"url": f"{ctx.base_url}/groups/{info.slug}"},
+        _("This meeting: %(url)s") % {"url": page},
+        _("Subscribe to the group's meetings: %(url)s") % {"url": group_feed},
+        "  " + _("(calendar apps: %(url)s)") % {"url": webcal(group_feed)},
         "",
-        "The attached calendar entry updates the same event in your calendar.",
+        _("The attached calendar entry updates the same event in your calendar."),
     ]
     return "\n".join(out) + "\n"
 
 
 def calendar_part(meeting: Meeting, info: GroupInfo, ctx: wording.FeedContext) -> bytes:
     """The meeting as a one-event calendar, with the feed's own VEVENT."""
-    header = FeedHeader(
-        name=wording.meeting_summary(meeting, info),
-        description=f"One U4SSC e-meeting of {info.label}.",
-        source_url=f"{ctx.base_url}/meetings/{meeting.uid}.ics",
-        page_url=links.meeting_page_url(ctx.base_url, info.slug, meeting.uid),
-    )
+    header = meeting_header(meeting, info, ctx)
     event = render_event(meeting, info, ctx).encode("utf-8")
     return render_calendar(header, ctx, zones_needed([meeting]), [event])
 
@@ -192,6 +172,11 @@ def set_subject(message: EmailMessage, text: str) -> None:
         message.set_raw("Subject", encoded)
 
 
+def sender(mail_from: str, lang: str = DEFAULT) -> str:
+    """The From header: the secretariat's name in the mail's language, and its address."""
+    return str(Address(translator(lang)("U4SSC secretariat"), addr_spec=mail_from))
+
+
 def message_id_header(message_id: str, domain: str) -> str:
     return f"<{message_id}@{domain}>"
 
@@ -209,9 +194,9 @@ def build(
 ) -> EmailMessage:
     """The announcement: To the list, plain text and text/calendar; method=PUBLISH."""
     message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = f"U4SSC secretariat <{mail_from}>"
+    message["From"] = sender(mail_from, ctx.lang)
     message["To"] = to
-    set_subject(message, subject(meeting, info, kind))
+    set_subject(message, subject(meeting, info, kind, ctx.lang))
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = message_id_header(message_id, ctx.uid_domain)
     message.set_content(text_body(meeting, info, ctx, kind, moved_from))

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from app.core.config import Settings
 from app.core.db import write_session
 from app.delivery import announce, invitations, mailer, outbox, subscribers
+from app.i18n.languages import DEFAULT, supported
 from app.ical import wording
 from app.models import Change, Meeting, MeetingStatus, OutboxMessage, Subscriber, SubscriberGroup
 from app.readmodel.groups import GroupInfo
@@ -71,19 +72,25 @@ def on_change(
         return
     groups = [info.group.id, *([info.parent.id] if info.parent is not None else [])]
     group_ids = [gid for gid in groups if gid is not None]
-    last = session.exec(
-        select(func.max(Subscriber.id))
+    audience = session.exec(
+        select(Subscriber.language, func.max(Subscriber.id))
         .join(SubscriberGroup, col(SubscriberGroup.subscriber_id) == col(Subscriber.id))
         .where(*_audience(group_ids))
-    ).one()
-    if last is None:
+        .group_by(col(Subscriber.language))
+    ).all()
+    if not audience:
         return
-    ctx = wording.FeedContext.of(settings, base_url)
+    last = max(int(highest) for _, highest in audience if highest is not None)
     urgent = invitations.short_notice(meeting, change.before, subscribers.now())
-    invite = invitations.invitation(
-        meeting, info, ctx, kind, mailer.sender_address(settings), urgent
-    )
-    job = {"invitation": invite.dumps(), "groups": group_ids, "last": last, "after": 0}
+    # The change rendered once per language its audience reads (at most six).
+    rendered = {}
+    for lang in sorted({supported(language) or DEFAULT for language, _ in audience}):
+        ctx = wording.FeedContext.of(settings, base_url, lang)
+        invite = invitations.invitation(
+            meeting, info, ctx, kind, mailer.sender_address(settings), urgent
+        )
+        rendered[lang] = invite.dumps()
+    job = {"invitations": rendered, "groups": group_ids, "last": last, "after": 0}
     policy = outbox.Policy.from_settings(settings)
     event = f"{FANOUT}.{invite.method.lower()}"
     outbox.enqueue(session, FANOUT, meeting.uid, event, json.dumps(job), policy)
@@ -92,7 +99,7 @@ def on_change(
 @dataclass(frozen=True)
 class Batch:
     after: int
-    copies: list[tuple[int, str, str]]  # subscriber id, address, manage token
+    copies: list[tuple[int, str, str, str]]  # subscriber id, address, manage token, language
 
 
 def _next_batch(engine: Engine, job_id: int, size: int) -> tuple[dict[str, object], Batch]:
@@ -102,14 +109,17 @@ def _next_batch(engine: Engine, job_id: int, size: int) -> tuple[dict[str, objec
         job = json.loads(row.payload)
         after, last, groups = int(job["after"]), int(job["last"]), list(job["groups"])
         found = session.exec(
-            select(Subscriber.id, Subscriber.email, Subscriber.manage_token)
+            select(Subscriber.id, Subscriber.email, Subscriber.manage_token, Subscriber.language)
             .join(SubscriberGroup, col(SubscriberGroup.subscriber_id) == col(Subscriber.id))
             .where(*_audience(groups), col(Subscriber.id) > after, col(Subscriber.id) <= last)
             .distinct()
             .order_by(col(Subscriber.id))
             .limit(size)
         ).all()
-    return job, Batch(after, [(int(i), e, t) for i, e, t in found if i is not None])
+    copies = [
+        (int(i), e, t, supported(lang) or DEFAULT) for i, e, t, lang in found if i is not None
+    ]
+    return job, Batch(after, copies)
 
 
 def step(engine: Engine, settings: Settings, job_id: int) -> bool:
@@ -118,14 +128,15 @@ def step(engine: Engine, settings: Settings, job_id: int) -> bool:
     job, batch = _next_batch(engine, job_id, settings.invitation_batch)
     if not batch.copies:
         return True
-    invite = invitations.Invitation.loads(str(job["invitation"]))
+    rendered = _rendered(job)
+    method = invitations.Invitation.loads(next(iter(rendered.values()))).method
     policy = outbox.Policy.from_settings(settings)
-    event = invitations.INVITE_EVENT + invite.method.lower()
+    event = invitations.INVITE_EVENT + method.lower()
     with write_session(engine) as session:
         row = session.get(OutboxMessage, job_id, with_for_update=True)
         if row is None or json.loads(row.payload)["after"] != batch.after:
             return False  # another sender moved on (its lease ran out under us): it goes on
-        ids = [subscriber_id for subscriber_id, _, _ in batch.copies]
+        ids = [subscriber_id for subscriber_id, _, _, _ in batch.copies]
         # Who left or stopped since the batch was read gets nothing.
         still = set(
             session.exec(
@@ -134,9 +145,12 @@ def step(engine: Engine, settings: Settings, job_id: int) -> bool:
                 )
             ).all()
         )
-        for subscriber_id, address, token in batch.copies:
+        for subscriber_id, address, token, lang in batch.copies:
             if subscriber_id in still:
-                reference = COPY + json.dumps({"fanout": job_id, "token": token})
+                # A language the change was not rendered in (the subscriber changed it since)
+                # gets English.
+                copy = {"fanout": job_id, "token": token, "lang": lang}
+                reference = COPY + json.dumps(copy)
                 outbox.enqueue(session, outbox.MAIL, address, event, reference, policy)
         job["after"] = ids[-1]
         row.payload = json.dumps(job)
@@ -144,14 +158,22 @@ def step(engine: Engine, settings: Settings, job_id: int) -> bool:
     return len(batch.copies) < settings.invitation_batch
 
 
+def _rendered(job: dict[str, Any]) -> dict[str, str]:
+    """A fan-out's invitations by language; a row written before languages holds one, English."""
+    if "invitations" in job:
+        return dict(job["invitations"])
+    return {DEFAULT: str(job["invitation"])}
+
+
 @lru_cache(maxsize=64)
-def _change(engine: Engine, job_id: int) -> invitations.Invitation | None:
-    """A fan-out's invitation (it never changes once written; its cursor does)."""
+def _change(engine: Engine, job_id: int) -> dict[str, invitations.Invitation] | None:
+    """A fan-out's invitations by language (they never change once written; its cursor does)."""
     with Session(engine) as session:
         row = session.get(OutboxMessage, job_id)
         if row is None:
             return None
-        return invitations.Invitation.loads(str(json.loads(row.payload)["invitation"]))
+        rendered = _rendered(json.loads(row.payload))
+        return {lang: invitations.Invitation.loads(text) for lang, text in rendered.items()}
 
 
 def mail_text(engine: Engine, settings: Settings, message: outbox.Claimed) -> str:
@@ -162,9 +184,11 @@ def mail_text(engine: Engine, settings: Settings, message: outbox.Claimed) -> st
     if not message.payload.startswith(COPY):
         return message.payload
     reference = json.loads(message.payload.removeprefix(COPY))
-    invite = _change(engine, int(reference["fanout"]))
-    if invite is None:
+    rendered = _change(engine, int(reference["fanout"]))
+    if rendered is None:
         raise mailer.PermanentFailure("the change this invitation belonged to is gone")
+    wanted = str(reference.get("lang", DEFAULT))
+    invite = rendered.get(wanted) or rendered.get(DEFAULT) or next(iter(rendered.values()))
     mail_from = mailer.sender_address(settings)
     token = str(reference["token"])
     return invitations.personal(invite, message.target, token, message.message_id, mail_from)

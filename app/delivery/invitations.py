@@ -20,19 +20,19 @@ from urllib.parse import quote
 from icalendar import Event, vCalAddress
 
 from app.delivery import announce
+from app.i18n.catalogs import translations, translator
+from app.i18n.languages import DEFAULT
 from app.ical import wording
 from app.ical.calendar import render_calendar
 from app.ical.event import render_event
-from app.ical.header import FeedHeader, zones_needed
+from app.ical.header import meeting_header, zones_needed
 from app.models import Meeting, MeetingStatus
-from app.readmodel import links
 from app.readmodel.groups import GroupInfo
 from app.timezone import zones
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
 SHORT_NOTICE = dt.timedelta(hours=48)
-SHORT_NOTICE_PREFIX = "Changed within 48 hours: "
 # The event names of the outbox rows: invitations count refusals, the confirmation does not.
 INVITE_EVENT = "invite."
 CONFIRM_EVENT = "subscribe.confirm"
@@ -50,6 +50,8 @@ class Invitation:
     calendar: str  # CRLF lines; each copy adds its ATTENDEE before END:VEVENT
     base_url: str
     uid_domain: str
+    # The language its words are in (the subscriber's); a row written before languages had none.
+    lang: str = DEFAULT
 
     def dumps(self) -> str:
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False)
@@ -80,13 +82,16 @@ def short_notice(meeting: Meeting, before: dict[str, object] | None, now: dt.dat
     return any(dt.timedelta(0) <= when - now <= SHORT_NOTICE for when in starts)
 
 
-def subject(meeting: Meeting, info: GroupInfo, kind: str, urgent: bool) -> str:
-    text = announce.subject(meeting, info, kind)
+def subject(meeting: Meeting, info: GroupInfo, kind: str, urgent: bool, lang: str = DEFAULT) -> str:
+    _ = translator(lang)
+    text = announce.subject(meeting, info, kind, lang)
     if kind == announce.UPDATED:
-        text = "Updated: " + text
+        text = _("Updated: %(subject)s") % {"subject": text}
     elif kind == announce.CREATED:
-        text = "Invitation: " + text
-    return (SHORT_NOTICE_PREFIX if urgent and kind != announce.CREATED else "") + text
+        text = _("Invitation: %(subject)s") % {"subject": text}
+    if urgent and kind != announce.CREATED:
+        text = _("Changed within 48 hours: %(subject)s") % {"subject": text}
+    return text
 
 
 def invitation(
@@ -103,22 +108,18 @@ def invitation(
     kind = announce.CANCELLED if cancelled else kind
     # The feeds' event, but organised by the address the invitation comes from.
     own = dataclasses.replace(ctx, organizer_email=mail_from)
-    header = FeedHeader(
-        name=wording.meeting_summary(meeting, info),
-        description=f"One U4SSC e-meeting of {info.label}.",
-        source_url=f"{ctx.base_url}/meetings/{meeting.uid}.ics",
-        page_url=links.meeting_page_url(ctx.base_url, info.slug, meeting.uid),
-    )
+    header = meeting_header(meeting, info, own)
     event = render_event(meeting, info, own).encode("utf-8")
     calendar = render_calendar(header, own, zones_needed([meeting]), [event], method)
     return Invitation(
         uid=meeting.uid,
         method=method,
-        subject=subject(meeting, info, kind, urgent),
+        subject=subject(meeting, info, kind, urgent, ctx.lang),
         text=announce.text_body(meeting, info, ctx, kind),
         calendar=calendar.decode("utf-8"),
         base_url=ctx.base_url,
         uid_domain=ctx.uid_domain,
+        lang=ctx.lang,
     )
 
 
@@ -147,10 +148,10 @@ def confirm_url(base_url: str, token: str) -> str:
 
 
 def _envelope(
-    mail_from: str, to: str, subject_text: str, message_id: str, domain: str
+    mail_from: str, to: str, subject_text: str, message_id: str, domain: str, lang: str
 ) -> EmailMessage:
     message = EmailMessage(policy=announce.MAIL_POLICY)
-    message["From"] = f"U4SSC secretariat <{mail_from}>"
+    message["From"] = announce.sender(mail_from, lang)
     message["To"] = to
     announce.set_subject(message, subject_text)
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
@@ -164,14 +165,22 @@ def personal(
 ) -> str:
     """One subscriber's copy: plain text and text/calendar; method=REQUEST or CANCEL, with
     RFC 8058 one-click unsubscribe headers."""
-    message = _envelope(mail_from, address, invite.subject, message_id, invite.uid_domain)
+    lang = invite.lang
+    _ = translator(lang)
+    message = _envelope(mail_from, address, invite.subject, message_id, invite.uid_domain, lang)
     leave = unsubscribe_url(invite.base_url, manage_token)
     # Raw: folded or encoded, a client would not find the URL (it is ASCII, under 998 octets).
     message.set_raw("List-Unsubscribe", f"<{leave}>")
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    footer = (
-        "\n--\nYou receive this because you subscribed to these U4SSC groups' meetings.\n"
-        f"Change your groups or leave: {manage_url(invite.base_url, manage_token)}\n"
+    footer = "\n".join(
+        [
+            "",
+            "--",
+            _("You receive this because you subscribed to these U4SSC groups' meetings."),
+            _("Change your groups or leave: %(url)s")
+            % {"url": manage_url(invite.base_url, manage_token)},
+            "",
+        ]
     )
     message.set_content(invite.text + footer)
     at = invite.calendar.rindex(_END_EVENT)
@@ -195,22 +204,33 @@ def confirmation(
     mail_from: str,
     domain: str,
     valid_days: float,
+    lang: str = DEFAULT,
 ) -> str:
-    """The one mail an address gets before it consents: a link to a page whose button
-    confirms (a GET of the link confirms nothing: mail scanners follow links)."""
-    message = _envelope(
-        mail_from, address, "Confirm: U4SSC meeting invitations by email", message_id, domain
-    )
+    """The one mail an address gets before it consents, in the language it asked in: a link to
+    a page whose button confirms (a GET of the link confirms nothing: mail scanners follow
+    links). `labels` name the groups in that language."""
+    _ = translator(lang)
+    ngettext = translations(lang).ngettext
+    subject_text = _("Confirm: U4SSC meeting invitations by email")
+    message = _envelope(mail_from, address, subject_text, message_id, domain, lang)
+    # A fraction of a day ("1.5 days") takes the form a count of two takes.
+    count = int(valid_days) if float(valid_days).is_integer() else 2
     lines = [
-        "Someone, probably you, asked for invitations to the e-meetings of these U4SSC groups:",
+        _("Someone, probably you, asked for invitations to the e-meetings of these U4SSC groups:"),
         "",
         *(f"  - {label}" for label in labels),
         "",
-        "To confirm, open this link and press the button on the page:",
+        _("To confirm, open this link and press the button on the page:"),
         confirm_url(base_url, token),
         "",
-        f"The link works once, for {valid_days:g} days. If you did not ask for this, ignore",
-        "this mail: nothing is sent to you unless you confirm.",
+        ngettext(
+            "The link works once, for %(days)s day.",
+            "The link works once, for %(days)s days.",
+            count,
+        )
+        % {"days": f"{valid_days:g}"},
+        _("If you did not ask for this, ignore this mail."),
+        _("Nothing is sent to you unless you confirm."),
     ]
     message.set_content("\n".join(lines) + "\n")
     return message.as_string()

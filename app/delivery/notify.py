@@ -35,8 +35,9 @@ class Context:
 
     @property
     def feed(self) -> wording.FeedContext:
-        # The same context the feed routes render with: the same event text.
-        return wording.FeedContext.of(self.settings, self.base_url)
+        # The same context the feed routes render with, in the list's language
+        # (ANNOUNCE_LANGUAGE): the same event text as that language's feed.
+        return wording.FeedContext.of(self.settings, self.base_url, self.settings.announce_language)
 
 
 class AnnounceUnavailable(crud.Invalid):

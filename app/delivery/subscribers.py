@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from app import crud
 from app.core.config import Settings
 from app.delivery import announce, invitations, mailer, outbox
+from app.i18n.languages import DEFAULT, supported
 from app.ical import wording
 from app.models import (
     Meeting,
@@ -120,7 +121,9 @@ def subscribe(session: Session, mailing: Mailing, body: SubscriptionCreate) -> N
     found.confirm_groups = list(body.groups)
     session.add(found)
     message_id = outbox.new_message_id()
-    labels = [index[gid].label for gid in _slugs_to_ids(index, body.groups)]
+    # In the language this request asked in, as the page that sent it.
+    lang = body.language
+    labels = [index[gid].label_in(lang) for gid in _slugs_to_ids(index, body.groups)]
     mail = invitations.confirmation(
         body.email,
         labels,
@@ -130,6 +133,7 @@ def subscribe(session: Session, mailing: Mailing, body: SubscriptionCreate) -> N
         mailing.mail_from,
         settings.uid_domain,
         settings.confirm_days,
+        lang,
     )
     event = invitations.CONFIRM_EVENT
     outbox.enqueue(
@@ -181,6 +185,11 @@ def by_manage_token(session: Session, token: str) -> Subscriber | None:
     return found if found is not None and found.consented_at is not None else None
 
 
+def language_of(subscriber: Subscriber) -> str:
+    """The language a subscriber's mail is written in: the one it chose."""
+    return supported(subscriber.language) or DEFAULT
+
+
 def set_groups(
     session: Session,
     mailing: Mailing,
@@ -216,7 +225,7 @@ def set_groups(
         )
         .order_by(col(Meeting.geneva_date), col(Meeting.id))
     ).all()
-    ctx = wording.FeedContext.of(mailing.settings, mailing.base_url)
+    ctx = wording.FeedContext.of(mailing.settings, mailing.base_url, language_of(subscriber))
     for meeting in meetings:
         invite = invitations.invitation(
             meeting, index[meeting.group_id], ctx, announce.CREATED, mailing.mail_from

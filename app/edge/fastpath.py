@@ -36,6 +36,7 @@ from app.feeds.rendered import RenderedFeed
 from app.feeds.selection import cutoff_date
 from app.feeds.service import FeedService
 from app.feeds.url import parse_selection
+from app.i18n.languages import LANGUAGES
 from app.ical.wording import FeedContext
 
 _CORS_AND_SECURITY = (
@@ -52,7 +53,8 @@ def feed_route(path: str) -> str:
     return "/groups/{slug}/calendar.ics" if path.startswith("/groups/") else "/meetings/{uid}.ics"
 
 
-_MAX_CONTEXTS = 64
+# A context per (scheme, Host, server) and language: the allowed hosts, six times.
+_MAX_CONTEXTS = 64 * len(LANGUAGES)
 DAY = 86400
 # How long the front answers a URL from its memo before asking the feed service again (which
 # keeps the service's LRU order and lets an evicted feed go).
@@ -106,7 +108,7 @@ class FeedFastPath:
             # A store fault (or no free connection) is the full stack's to answer, as documented.
             await self.app(scope, receive, send)
             return
-        ctx = self.contexts.get(scope, found.host, settings)
+        ctx = self.contexts.get(scope, found.host, settings, selection.lang)
         cutoff = cutoff_date(settings.cancelled_retention_days)
         rendered = service.cached(selection, ctx, cutoff, revision)
         if rendered is None and service.known(selection):
@@ -192,17 +194,18 @@ def poll_answer(
 
 class FeedContexts:
     """The routes' FeedContext for a request, built by the same functions, kept per
-    (scheme, Host, server) so that a poll builds none."""
+    (scheme, Host, server, language) so that a poll builds none."""
 
     def __init__(self) -> None:
         self._contexts: dict[tuple[Any, ...], FeedContext] = {}
 
-    def get(self, scope: Scope, host: bytes | None, settings: Settings) -> FeedContext:
+    def get(self, scope: Scope, host: bytes | None, settings: Settings, lang: str) -> FeedContext:
         server = scope.get("server")
-        key = (id(settings), scope.get("scheme"), host, tuple(server) if server else None)
+        key = (id(settings), scope.get("scheme"), host, tuple(server) if server else None, lang)
         ctx = self._contexts.get(key)
         if ctx is None:
-            ctx = FeedContext.of(settings, settings.base_url(str(Request(scope).base_url)))
+            base = settings.base_url(str(Request(scope).base_url))
+            ctx = FeedContext.of(settings, base, lang)
             if len(self._contexts) >= _MAX_CONTEXTS:
                 self._contexts.clear()
             self._contexts[key] = ctx

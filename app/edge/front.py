@@ -139,7 +139,7 @@ class FeedHits:
             selection = parse_selection(key[0], key[1])
             if selection is None:
                 return None
-            ctx = self.contexts.get(scope, key[3], self.settings)
+            ctx = self.contexts.get(scope, key[3], self.settings, selection.lang)
         else:
             selection, ctx = known.selection, known.ctx
         rendered = self.service.cached(selection, ctx, cutoff, revision)

@@ -4,8 +4,9 @@ rendering an event again.
 
 A text is valid while its stamp (the revision of the meeting's last write, its sequence, its
 group's and parent's versions) and its context (base URL, uid domain, organizer, alarm,
-renderer version) match; a stale one is rendered again when a feed next needs it, and written
-back in one short transaction on a connection of the store's own, never on the request's.
+renderer version, language) match; a stale one is rendered again when a feed next needs it, and
+written back in one short transaction on a connection of the store's own, never on the
+request's. The six languages are six contexts: a fixed set, as the rows they may add.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlmodel import Session
 
 from app.core.db import driver_rows, make_engine, write_session
 from app.feeds.event_cache import Stamp
+from app.i18n.languages import DEFAULT
 from app.ical.event import RENDERER_VERSION
 from app.ical.wording import FeedContext
 from app.models import StoredEvent
@@ -37,13 +39,15 @@ STORED_ALARMS = (None,)
 
 def context_key(ctx: FeedContext, alarm: int | None) -> str:
     """What an event's text depends on besides its meeting and group, as a short hash."""
-    seen = (
+    seen: tuple[object, ...] = (
         RENDERER_VERSION,
         ctx.base_url,
         ctx.uid_domain,
         ctx.organizer_email,
         alarm,
     )
+    if ctx.lang != DEFAULT:  # English keeps the texts it stored before languages existed
+        seen += (ctx.lang,)
     return hashlib.sha256(repr(seen).encode()).hexdigest()[:32]
 
 

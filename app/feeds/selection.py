@@ -4,6 +4,7 @@ they add up to, the feed's name, links and file name, and how long cancelled mee
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass
@@ -16,25 +17,30 @@ from sqlmodel import Session
 
 from app import crud
 from app.core.db import driver_rows
+from app.i18n.catalogs import N_, translator
+from app.i18n.languages import DEFAULT
 from app.ical import wording
-from app.ical.header import FeedHeader, zones_needed
+from app.ical.header import FeedHeader, meeting_header, zones_needed
 from app.models import Meeting, MeetingStatus
 from app.readmodel import links
-from app.readmodel.groups import GroupInfo
+from app.readmodel.groups import GroupInfo, name_in
 
-ALL_CALENDAR_NAME = "U4SSC meetings"
+ALL_CALENDAR_NAME = N_("U4SSC meetings")
 # What a feed without cancelled meetings shows: every status but cancelled.
 SHOWN_STATUSES = tuple(s.value for s in MeetingStatus if s is not MeetingStatus.cancelled)
 
 
 @dataclass(frozen=True)
 class FeedSelection:
-    """Which feed: every meeting, some groups (with their working groups), or one meeting."""
+    """Which feed: every meeting, some groups (with their working groups), or one meeting; in
+    which language its words are (`lang`, one of app.i18n.languages.LANGUAGES)."""
 
     groups: tuple[str, ...] = ()
     uid: str | None = None
     alarm: int | None = None
     hide_cancelled: bool = False
+    # Out of repr, as in FeedContext: English feeds keep the ETags they had before languages.
+    lang: str = dataclasses.field(default=DEFAULT, repr=False)
 
 
 def cutoff_date(retention_days: int, today: dt.date | None = None) -> dt.date:
@@ -93,13 +99,7 @@ def select_feed(
     if selection.uid is not None:
         meeting = crud.get_meeting(session, selection.uid)
         assert meeting.id is not None
-        info = index[meeting.group_id]
-        header = FeedHeader(
-            name=wording.meeting_summary(meeting, info),
-            description=f"One U4SSC e-meeting of {info.label}.",
-            source_url=f"{base}/meetings/{meeting.uid}.ics",
-            page_url=links.meeting_page_url(base, info.slug, meeting.uid),
-        )
+        header = meeting_header(meeting, index[meeting.group_id], ctx)
         row = (meeting.id, meeting.group_id, meeting.revision, meeting.sequence)
         needed = zones_needed([meeting])
         return FeedRows([row], needed, meeting.updated_at, header, f"{meeting.uid}.ics")
@@ -122,19 +122,23 @@ def select_feed(
         last_modified = latest if last_modified is None else max(last_modified, latest)
     by_slug = {info.slug: info for info in index.values()}
     chosen = [by_slug[slug] for slug in dict.fromkeys(selection.groups)]
+    lang = ctx.lang
+    _ = translator(lang)
     if not chosen:
-        name = ALL_CALENDAR_NAME
-        description = (
+        name = _(ALL_CALENDAR_NAME)
+        description = _(
             "Every e-meeting of the U4SSC (United for Smart Sustainable Cities) thematic and "
             "working groups. Times are Geneva time; your calendar shows them in yours."
         )
         page, filename = f"{base}/", "u4ssc.ics"
     else:
-        name = "U4SSC: " + " + ".join(links.calendar_label(info) for info in chosen)
-        description = (
-            "U4SSC e-meetings of " + "; ".join(info.group.name for info in chosen) + ". "
-            "Times are Geneva time; your calendar shows them in yours."
-        )
+        labels = " + ".join(links.calendar_label(info, lang) for info in chosen)
+        name = _("U4SSC: %(groups)s") % {"groups": labels}
+        names = "; ".join(name_in(info.group, lang) for info in chosen)
+        description = _(
+            "U4SSC e-meetings of %(groups)s. Times are Geneva time; your calendar shows them "
+            "in yours."
+        ) % {"groups": names}
         page = f"{base}/groups/{chosen[0].slug}" if len(chosen) == 1 else f"{base}/"
         filename = "u4ssc-" + "-".join(info.slug for info in chosen)[:150] + ".ics"
     header = FeedHeader(

@@ -25,6 +25,7 @@ from app.feeds.event_cache import EventCache, Stamp, group_stamp
 from app.feeds.last_render import Assembly, LastRenders, apply_changes
 from app.feeds.rendered import RenderedFeed
 from app.feeds.selection import FeedSelection, Row, cutoff_date, select_feed
+from app.i18n.languages import DEFAULT
 from app.ical.calendar import render_calendar
 from app.ical.wording import FeedContext
 from app.models import Meeting
@@ -69,6 +70,7 @@ class FeedService:
         retention_days: int,
         today: dt.date | None = None,
     ) -> RenderedFeed:
+        ctx = ctx.speaking(selection.lang)
         cutoff = cutoff_date(retention_days, today)
         revision = current_revision(session)
         cached = self.cached(selection, ctx, cutoff, revision)
@@ -105,8 +107,10 @@ class FeedService:
         """The feed rendered at `revision`, if this process has it: the whole cost of a poll.
 
         Only selections that were validated (groups and meeting exist) are ever stored, and the
-        key holds the revision, so a hit needs no further check."""
-        key = (selection, revision, cutoff, ctx)
+        key holds the revision, so a hit needs no further check. The words are in the
+        selection's language, whatever `ctx` speaks (the edge keeps a context per language, so
+        a poll makes none)."""
+        key = (selection, revision, cutoff, ctx.speaking(selection.lang))
         with self._lock:
             cached = self._feeds.get(key)
             if cached is not None:
@@ -233,16 +237,19 @@ class FeedService:
             stamps.append(found.last_modified)
         # The ETag from versions, not a hash of the body: the same in every process (marshal's
         # version 2 has no back-references, so the same rows always give the same bytes).
-        etag = event_store.feed_tag(
-            (
-                selection,
-                ctx,
-                cutoff,
-                found.header,
-                hashlib.sha256(marshal.dumps(rows, 2)).hexdigest(),
-                sorted((g, groups[g]) for g in group_ids),
-            )
+        versions: tuple[object, ...] = (
+            selection,
+            ctx,
+            cutoff,
+            found.header,
+            hashlib.sha256(marshal.dumps(rows, 2)).hexdigest(),
+            sorted((g, groups[g]) for g in group_ids),
         )
+        # Each language its own tag; English's as before languages (out of repr, see
+        # FeedSelection).
+        if selection.lang != DEFAULT:
+            versions += (selection.lang,)
+        etag = event_store.feed_tag(versions)
         return RenderedFeed(
             body=body,
             etag=etag,

@@ -7,6 +7,7 @@ import re
 from urllib.parse import parse_qsl
 
 from app.feeds.selection import FeedSelection
+from app.i18n.languages import DEFAULT, LANGUAGES
 
 # The most values a repeatable parameter (`group`) may take in one request.
 MAX_LIST_PARAMS = 50
@@ -18,7 +19,8 @@ def parse_selection(path: str, query_string: bytes) -> FeedSelection | None:
     request on to the routes (which then answer it, errors included).
 
     Mirrors the routes' parameters: `group` (repeatable, /calendar.ics only), `alarm` (0..1440),
-    `cancelled` (show|hide, not for one meeting); other parameters are ignored, as there."""
+    `cancelled` (show|hide, not for one meeting), `lang` (one of the six codes, exactly); other
+    parameters are ignored, as there."""
     if path == "/calendar.ics":
         groups: tuple[str, ...] = ()
         uid = None
@@ -39,6 +41,7 @@ def parse_selection(path: str, query_string: bytes) -> FeedSelection | None:
     chosen: list[str] = []
     alarm: int | None = None
     cancelled: str | None = None
+    lang: str | None = None
     for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
         if name == "group" and path == "/calendar.ics":
             chosen.append(value)
@@ -50,8 +53,12 @@ def parse_selection(path: str, query_string: bytes) -> FeedSelection | None:
             if cancelled is not None or value not in ("show", "hide"):
                 return None
             cancelled = value
+        elif name == "lang":
+            if lang is not None or value not in LANGUAGES:
+                return None
+            lang = value
     if chosen:
         if len(chosen) > MAX_LIST_PARAMS:
             return None
         groups = tuple(dict.fromkeys(chosen))
-    return FeedSelection(groups, uid, alarm, cancelled == "hide")
+    return FeedSelection(groups, uid, alarm, cancelled == "hide", lang or DEFAULT)

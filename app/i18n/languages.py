@@ -29,7 +29,7 @@ class UnknownLanguage(ValueError):
 
     def __init__(self, value: str) -> None:
         super().__init__(
-            f"lang: {value!r} is not a supported language; use one of {', '.join(LANGUAGES)}"
+            f"lang: {value[:20]!r} is not a supported language; use one of {', '.join(LANGUAGES)}"
         )
 
 

@@ -12,10 +12,11 @@ import datetime as dt
 
 from icalendar import Alarm, Event, vCalAddress, vCategory, vText, vUri
 
+from app.i18n.catalogs import translator
 from app.ical.text import escape_text
 from app.ical.wording import FeedContext, meeting_summary, time_lines
-from app.models import Meeting, MeetingStatus
-from app.readmodel.groups import GroupInfo
+from app.models import Meeting, MeetingStatus, text_in
+from app.readmodel.groups import GroupInfo, name_in
 from app.readmodel.links import meeting_page_url
 
 # Raised whenever the rendering below changes what it writes: stored event text rendered by
@@ -43,41 +44,49 @@ def _utc(instant: dt.datetime) -> dt.datetime:
     return instant.astimezone(dt.UTC).replace(microsecond=0)
 
 
-def _group_head(info: GroupInfo) -> list[str]:
-    group = info.group
+def _coded(info: GroupInfo, lang: str) -> str:
+    """ "WG2 Autonomous Cities": a working group's code and name."""
+    name = name_in(info.group, lang)
+    return f"{info.group.code} {name}" if info.group.code else name
+
+
+def _group_head(info: GroupInfo, lang: str) -> list[str]:
+    _ = translator(lang)
     head = []
     if info.parent is not None:
-        head.append(f"Thematic group: {info.parent.name}")
-        head.append(f"Working group: {group.code} {group.name}".replace("None ", ""))
+        head.append(_("Thematic group: %(name)s") % {"name": name_in(info.parent, lang)})
+        head.append(_("Working group: %(name)s") % {"name": _coded(info, lang)})
     else:
-        head.append(f"Thematic group: {group.name}")
+        head.append(_("Thematic group: %(name)s") % {"name": name_in(info.group, lang)})
     if info.leaders:
         names = "; ".join(
             f"{leader.name} ({leader.affiliation})" if leader.affiliation else leader.name
             for leader in info.leaders
         )
-        head.append(f"Leaders: {names}")
+        head.append(_("Leaders: %(names)s") % {"names": names})
     return head
 
 
-def _description(meeting: Meeting, info: GroupInfo, page_url: str) -> str:
-    parts = [*_group_head(info), *time_lines(meeting)]
+def _description(meeting: Meeting, info: GroupInfo, page_url: str, lang: str) -> str:
+    _ = translator(lang)
+    parts = [*_group_head(info, lang), *time_lines(meeting, lang)]
     if meeting.status == MeetingStatus.cancelled:
-        parts.append("Status: CANCELLED")
+        parts.append(_("Status: CANCELLED"))
     elif meeting.status == MeetingStatus.tentative:
-        parts.append("Status: tentative")
+        parts.append(_("Status: tentative"))
     if meeting.join_url:
-        parts.append(f"Join: {meeting.join_url}")
-    if meeting.description:
-        parts += ["", meeting.description]
-    parts += ["", f"More: {page_url}"]
+        parts.append(_("Join: %(url)s") % {"url": meeting.join_url})
+    description = text_in(meeting.translations, "description", lang, meeting.description or "")
+    if description[0]:
+        parts += ["", description[0]]
+    parts += ["", _("More: %(url)s") % {"url": page_url}]
     return "\n".join(parts)
 
 
-def _categories(info: GroupInfo) -> list[str]:
+def _categories(info: GroupInfo, lang: str) -> list[str]:
     if info.parent is not None:
-        return ["U4SSC", info.parent.name, f"{info.group.code} {info.group.name}"]
-    return ["U4SSC", info.group.name]
+        return ["U4SSC", name_in(info.parent, lang), _coded(info, lang)]
+    return ["U4SSC", name_in(info.group, lang)]
 
 
 def _wall_clock(day: dt.date, clock: dt.time) -> dt.datetime:
@@ -90,8 +99,10 @@ def build_event(
     meeting: Meeting, info: GroupInfo, ctx: FeedContext, alarm_minutes: int | None = None
 ) -> Event:
     """The meeting's VEVENT as an icalendar component."""
+    lang = ctx.lang
+    _ = translator(lang)
     page_url = meeting_page_url(ctx.base_url, info.slug, meeting.uid)
-    summary = meeting_summary(meeting, info)
+    summary = meeting_summary(meeting, info, lang)
     updated = _utc(meeting.updated_at)
     event = Event()
     event.add("uid", Text(f"{meeting.uid}@{ctx.uid_domain}"))
@@ -115,20 +126,20 @@ def build_event(
         event.add("dtend", _wall_clock(day, end_time), parameters=zone)
         event.add("transp", Text("OPAQUE"))
     # Google and Outlook show LOCATION and ignore CONFERENCE: the join link goes in both.
-    event.add("location", Text(meeting.join_url or "Online"))
+    event.add("location", Text(meeting.join_url or _("Online")))
     event.add("url", vUri(page_url), parameters={"VALUE": "URI"})
     organizer = vCalAddress(f"mailto:{ctx.organizer_email}")
-    organizer.params["CN"] = "U4SSC secretariat"
+    organizer.params["CN"] = _("U4SSC secretariat")
     event.add("organizer", organizer)
-    event.add("categories", Categories(_categories(info)))
+    event.add("categories", Categories(_categories(info, lang)))
     event.add("class", Text("PUBLIC"))
     if meeting.join_url:
         event.add(
             "conference",
             vUri(meeting.join_url),
-            parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Join"},
+            parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _("Join")},
         )
-    event.add("description", Text(_description(meeting, info, page_url)))
+    event.add("description", Text(_description(meeting, info, page_url, lang)))
     if alarm_minutes is not None and not all_day and meeting.status != MeetingStatus.cancelled:
         alarm = Alarm()
         alarm.add("action", Text("DISPLAY"))

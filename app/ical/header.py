@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from app.ical import wording
 from app.models import Meeting
+from app.readmodel.groups import GroupInfo
+from app.readmodel.links import meeting_page_url
 from app.timezone import zones
 
 
@@ -16,6 +19,17 @@ class FeedHeader:
     description: str
     source_url: str
     page_url: str
+
+
+def meeting_header(meeting: Meeting, info: GroupInfo, ctx: wording.FeedContext) -> FeedHeader:
+    """The header of a calendar holding one meeting (its feed, an invitation, an announcement),
+    in the context's language."""
+    return FeedHeader(
+        name=wording.meeting_summary(meeting, info, ctx.lang),
+        description=wording.one_meeting_description(info, ctx.lang),
+        source_url=f"{ctx.base_url}/meetings/{meeting.uid}.ics",
+        page_url=meeting_page_url(ctx.base_url, info.slug, meeting.uid),
+    )
 
 
 def zones_needed(meetings: Iterable[Meeting]) -> dict[str, int]:

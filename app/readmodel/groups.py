@@ -7,7 +7,20 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from app.models import Group, Leader, Leadership, Person
+from app.i18n.languages import DEFAULT
+from app.models import Group, Leader, Leadership, Person, text_in
+
+
+def name_in(group: Group, lang: str) -> str:
+    """The group's name for a reader of `lang`: its translation, else the English name."""
+    return text_in(group.translations, "name", lang, group.name)[0]
+
+
+def short_in(group: Group, lang: str) -> str:
+    """What a label calls the group in `lang`: the short name (an English one) only where the
+    name is not translated, else the translated name."""
+    name, found = text_in(group.translations, "name", lang, group.name)
+    return name if found != DEFAULT else group.short_name or group.name
 
 
 @dataclass(frozen=True)
@@ -26,11 +39,16 @@ class GroupInfo:
     @property
     def label(self) -> str:
         """How calendars name the group: "AI in cities WG2 Autonomous Cities"."""
-        own = self.group.short_name or self.group.name
+        return self.label_in(DEFAULT)
+
+    def label_in(self, lang: str) -> str:
+        """The label in `lang`, from the translated names where there are some."""
+        own = short_in(self.group, lang)
         if self.parent is None:
             return own
-        parent = self.parent.short_name or self.parent.name
-        return f"{parent} {self.group.code} {self.group.name}" if self.group.code else own
+        parent = short_in(self.parent, lang)
+        name = name_in(self.group, lang)
+        return f"{parent} {self.group.code} {name}" if self.group.code else own
 
 
 def group_versions(session: Session) -> list[tuple[int, int]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.i18n.languages import DEFAULT
-from app.readmodel.groups import GroupInfo
+from app.readmodel.groups import GroupInfo, name_in, short_in
 
 
 def status_label(status: str) -> str:
@@ -15,11 +15,12 @@ def meeting_page_url(base_url: str, slug: str, uid: str) -> str:
     return f"{base_url}/groups/{slug}#meeting-{uid}"
 
 
-def calendar_label(info: GroupInfo) -> str:
-    """ "Autonomous Cities (WG2)" for a working group, the name for a thematic group."""
+def calendar_label(info: GroupInfo, lang: str = DEFAULT) -> str:
+    """ "Autonomous Cities (WG2)" for a working group, the name for a thematic group (in
+    `lang` where the group's name is translated)."""
     if info.group.code:
-        return f"{info.group.name} ({info.group.code})"
-    return info.group.short_name or info.group.name
+        return f"{name_in(info.group, lang)} ({info.group.code})"
+    return short_in(info.group, lang)
 
 
 def feed_url(base: str, groups: tuple[str, ...] = ()) -> str:

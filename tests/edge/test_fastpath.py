@@ -93,6 +93,9 @@ def _urls(client: TestClient, engine: Engine) -> list[str]:
         f"/groups/{working}/calendar.ics?alarm=0&cancelled=show",
         f"/meetings/{_first_uid(engine)}.ics",
         f"/meetings/{_first_uid(engine)}.ics?alarm=1440",
+        "/calendar.ics?lang=fr",
+        f"/groups/{working}/calendar.ics?lang=ar&alarm=0",
+        f"/meetings/{_first_uid(engine)}.ics?lang=zh",
     ]
 
 
@@ -177,6 +180,8 @@ def test_answers_follow_the_spec(client: TestClient) -> None:
         ("/calendar.ics?alarm=soon", 422, "alarm"),
         ("/calendar.ics?group=unknown", 422, "unknown"),
         ("/calendar.ics?cancelled=maybe", 422, "cancelled"),
+        ("/calendar.ics?lang=de", 422, "use one of ar, en, es, fr, ru, zh"),
+        ("/calendar.ics?lang=fr&lang=es", 422, "query"),
         ("/groups/no-such-group/calendar.ics", 404, "no-such-group"),
         ("/groups/no-such-group/calendar.ics?alarm=9999", 422, "alarm"),
         ("/meetings/no-such-meeting.ics", 404, "no-such-meeting"),
@@ -279,6 +284,23 @@ def test_after_a_write_a_known_feed_is_rerendered_on_the_lean_path(
     served = _served(app)
     assert client.get(f"/meetings/{uid}.ics").status_code == 200
     assert _served(app) == served
+
+
+def test_after_a_write_each_language_is_rerendered_on_the_lean_path_in_its_words(
+    client: TestClient, engine: Engine, app: FastAPI
+) -> None:
+    uid = _first_uid(engine)
+    for lang in ("en", "fr", "ru"):
+        client.get(f"/calendar.ics?lang={lang}")  # the routes validate each once
+    response = client.patch(f"/api/meetings/{uid}", json={"title": "Stampede"}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    served = _lean(app).served
+    bodies = {lang: client.get(f"/calendar.ics?lang={lang}").content for lang in ("en", "fr", "ru")}
+    assert _lean(app).served == served + 3
+    assert all(b"Stampede" in _unfold(body) for body in bodies.values())
+    assert b"Time: " in _unfold(bodies["en"])
+    assert "Heure\u00a0: ".encode() in _unfold(bodies["fr"])
+    assert "Время: ".encode() in _unfold(bodies["ru"])
 
 
 def test_requests_the_front_leaves_get_the_routes_answers(

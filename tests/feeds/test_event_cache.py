@@ -76,3 +76,23 @@ def test_a_sweep_of_alarm_values_keeps_the_caches_within_their_bounds(
     assert service.last.rows <= 50 or len(service.last) == 1
     assert service.last.rows == service.last.held_rows()
     assert service._bytes <= 300_000 or len(service._feeds) == 1
+
+
+def test_six_languages_of_every_alarm_keep_the_caches_within_their_bounds(
+    app: FastAPI, client: TestClient
+) -> None:
+    # Each language is a context of its own (its event texts, its feeds): six times the
+    # entries, within the same bounds.
+    service = app.state.feeds
+    service.events = EventCache(max_bytes=150_000)
+    service.max_bytes = 400_000
+    service.max_feeds = 20
+    service.last = LastRenders(max_rows=100)
+    for alarm in range(0, 60, 5):
+        for lang in ("ar", "en", "es", "fr", "ru", "zh"):
+            answer = client.get(f"/calendar.ics?alarm={alarm}&lang={lang}")
+            assert answer.status_code == 200
+    assert service.events.size <= 150_000
+    assert service.entries <= 20
+    assert service.last.rows <= 100 or len(service.last) == 1
+    assert service.last.rows == service.last.held_rows()

@@ -30,3 +30,19 @@ def test_the_selection_a_feed_url_names() -> None:
         ("/other.ics", b""),
     ]:
         assert parse_selection(path, query) is None, (path, query)
+
+
+def test_the_language_a_feed_url_names() -> None:
+    assert parse_selection("/calendar.ics", b"").lang == "en"  # type: ignore[union-attr]
+    for lang in ("ar", "en", "es", "fr", "ru", "zh"):
+        assert parse_selection("/calendar.ics", f"lang={lang}".encode()) == FeedSelection(lang=lang)
+    assert parse_selection("/meetings/m-1.ics", b"lang=zh&alarm=5") == FeedSelection(
+        (), "m-1", 5, False, "zh"
+    )
+    # English's selection is the one without `lang`: the same cache entry and ETag.
+    assert parse_selection("/groups/a/calendar.ics", b"lang=en") == parse_selection(
+        "/groups/a/calendar.ics", b""
+    )
+    # Anything else is for the routes to refuse (a 422 naming the six).
+    for query in (b"lang=de", b"lang=", b"lang=FR", b"lang=fr-CH", b"lang=fr&lang=es"):
+        assert parse_selection("/calendar.ics", query) is None, query

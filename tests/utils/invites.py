@@ -95,8 +95,13 @@ def read_invite(message: EmailMessage) -> Invite:
     return Invite(method, event, str(message["To"]), str(message["Subject"]), unsubscribe[1:-1])
 
 
+def has_calendar(message: EmailMessage) -> bool:
+    """An invitation, not a confirmation (which has no calendar part, in any language)."""
+    return any(part.get_content_type() == "text/calendar" for part in message.walk())
+
+
 def invites(inbox: Inbox, address: str) -> list[Invite]:
-    return [read_invite(m) for m in to(inbox, address) if not m["Subject"].startswith("Confirm")]
+    return [read_invite(m) for m in to(inbox, address) if has_calendar(m)]
 
 
 def add_confirmed(engine: Engine, count: int, group: str, domain: str = "example.net") -> list[str]:
