@@ -18,6 +18,7 @@ from app.core.words import N_
 from app.i18n import catalogs
 from app.i18n.dates import weekday_date
 from app.i18n.languages import DEFAULT
+from app.ical.wording import default_title
 from app.models import GroupPublic, Meeting, MeetingPublic, MeetingStatus, Texts, text_in
 from app.readmodel.groups import GroupInfo
 from app.readmodel.links import calendar_label, feed_url, in_language, webcal
@@ -57,12 +58,11 @@ def shown_in(translations: Texts | None, name: str, lang: str, english: str) -> 
 
 
 def label_in(info: GroupInfo, lang: str) -> Shown:
-    """The group's label ("Autonomous Cities (WG2)") with its name in `lang` where translated."""
+    """The group's label ("Autonomous Cities (WG2)") with its name in `lang` where translated:
+    links.calendar_label's text, and the language it is in."""
     group = info.group
-    name = shown_in(group.translations, "name", lang, group.name)
-    if name.lang == DEFAULT:
-        return Shown(calendar_label(info), DEFAULT)
-    return Shown(f"{name.text} ({group.code})" if group.code else name.text, name.lang)
+    found = text_in(group.translations, "name", lang, group.name)[1]
+    return Shown(calendar_label(info, found), found)
 
 
 def status_words(status: str, lang: str = DEFAULT) -> str:
@@ -108,10 +108,15 @@ class MeetingView:
     end_utc: str | None
     lang: str = DEFAULT
     group_shown: Shown | None = None
+    # A meeting without a title of its own: what it is called in the page's language.
+    untitled: str | None = None
 
     @property
     def title(self) -> Shown:
-        return shown_in(self.public.translations, "title", self.lang, self.public.title)
+        shown = shown_in(self.public.translations, "title", self.lang, self.public.title)
+        if shown.lang == DEFAULT and self.untitled is not None:
+            return Shown(self.untitled, self.lang)
+        return shown
 
     @property
     def group(self) -> Shown:
@@ -205,9 +210,12 @@ def meeting_view(meeting: Meeting, info: GroupInfo, base: str, lang: str = DEFAU
     public = meeting_public(meeting, info, base)
     label = calendar_label(info)
     group = label_in(info, lang)
+    untitled = None if meeting.title else default_title(info, lang)
     if public.start_utc is None or public.end_utc is None:
         all_day = _("%(day)s, all day") % {"day": weekday_date(public.date, lang)}
-        return MeetingView(public, label, info.slug, all_day, None, None, None, lang, group)
+        return MeetingView(
+            public, label, info.slug, all_day, None, None, None, lang, group, untitled
+        )
     start_utc = public.start_utc.replace(tzinfo=public.start_utc.tzinfo or dt.UTC)
     end_utc = public.end_utc.replace(tzinfo=public.end_utc.tzinfo or dt.UTC)
     # Shown in Geneva time even when written in another zone: the page speaks one zone.
@@ -235,6 +243,7 @@ def meeting_view(meeting: Meeting, info: GroupInfo, base: str, lang: str = DEFAU
         _iso_utc(end_utc),
         lang,
         group,
+        untitled,
     )
 
 

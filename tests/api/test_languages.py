@@ -222,9 +222,12 @@ def test_a_page_shows_a_translated_text_and_marks_the_english_it_falls_back_to(
     assert '<p class="scope">Portée en français</p>' in page
     block = page.split(f'id="meeting-{meeting}"', 1)[1].split("</li>", 1)[0]
     assert '<span class="meeting-title">Réunion de lancement</span>' in block
-    # The meetings with no French title keep their English one, marked English.
+    # A meeting with no title of its own is called by the group's French name, in French.
     other = page.split('id="meeting-ai-in-cities-wg2-2023-07-27"', 1)[1].split("</li>", 1)[0]
-    assert '<span class="meeting-title"><span lang="en">' in other
+    assert (
+        '<span class="meeting-title">AI in cities WG2 Villes autonomes\u00a0: réunion électronique'
+        in other
+    )
     # The thematic group's name has no French: English, marked so.
     assert '<a href="/groups/ai-in-cities"><span lang="en">' in page
     # In Spanish, nothing is translated: the French never shows.
