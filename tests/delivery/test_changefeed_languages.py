@@ -8,6 +8,7 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
+from app.i18n.catalogs import translator
 from app.i18n.dates import weekday_date
 from app.i18n.languages import LANGUAGES
 from tests.conftest import AUTH, BASE_URL
@@ -33,8 +34,12 @@ def test_the_french_change_feed_speaks_french(client: TestClient) -> None:
     assert feed.feed.title == "Calendrier des réunions de l'U4SSC\u00a0: modifications"
     assert feed.feed.links[0].href == f"{BASE_URL}/changes.atom?lang=fr"
     titles = [entry.title for entry in feed.entries[:5]]
-    assert titles[0].startswith("Statut\u00a0: ") and "Terminé" in titles[0], titles[0]
-    assert titles[1] == f"Statut\u00a0: {FRENCH_NAME}\u00a0: Lancement à venir → En cours"
+    # The statuses in the words the pages use too (one catalog): "Achevé", "À lancer", "En cours".
+    _ = translator("fr")
+    assert titles[0].startswith("Statut\u00a0: ") and _("Completed") in titles[0], titles[0]
+    assert _("Completed") != "Completed"
+    started = f"{_('To be kicked off')} → {_('Ongoing')}"
+    assert titles[1] == f"Statut\u00a0: {FRENCH_NAME}\u00a0: {started}"
     assert titles[2].startswith(f"Annulée\u00a0: AI in cities WG2 {FRENCH_NAME}\u00a0: Kick-off, ")
     assert titles[3].startswith(f"Reprogrammée\u00a0: AI in cities WG2 {FRENCH_NAME}, ")
     assert titles[4].startswith(f"Ajoutée\u00a0: AI in cities WG2 {FRENCH_NAME}, ")
