@@ -12,6 +12,7 @@ from app.api.deps import BaseUrlDep, SessionDep, SettingsDep
 from app.core import conditional
 from app.delivery import changefeed
 from app.i18n import languages
+from app.readmodel import links
 from app.readmodel.groups import group_index
 
 router = APIRouter(tags=["feeds"])
@@ -42,11 +43,6 @@ def _not_modified(request: Request, feed: changefeed.AtomFeed) -> bool:
         headers.get("if-none-match"),
         headers.get("if-modified-since"),
     )
-
-
-def _query(lang: str) -> str:
-    """The feed's own URL keeps its language (its id and rel=self)."""
-    return "" if lang == languages.DEFAULT else f"?lang={lang}"
 
 
 # Changes should reach feed readers sooner than calendars poll: a few minutes at most.
@@ -80,7 +76,7 @@ def read_changes_atom(
     feed = changefeed.render(
         items,
         title=changefeed.title(None, chosen),
-        feed_url=f"{base}/changes.atom" + _query(chosen),
+        feed_url=links.in_language(f"{base}/changes.atom", chosen),
         page_url=f"{base}/",
         uid_domain=settings.uid_domain,
         lang=chosen,
@@ -111,7 +107,7 @@ def read_group_changes_atom(
     feed = changefeed.render(
         items,
         title=changefeed.title(group, chosen),
-        feed_url=f"{base}/groups/{slug}/changes.atom" + _query(chosen),
+        feed_url=links.in_language(f"{base}/groups/{slug}/changes.atom", chosen),
         page_url=f"{base}/groups/{slug}",
         uid_domain=settings.uid_domain,
         lang=chosen,

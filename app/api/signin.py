@@ -20,7 +20,7 @@ from app.core.db import write_session
 from app.core.words import N_
 from app.i18n import catalogs, languages, said
 from app.models import GroupStatus, MeetingStatus
-from app.readmodel.pages import status_words
+from app.readmodel.links import status_words
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 

@@ -16,7 +16,7 @@ from app.i18n import catalogs
 from app.i18n.languages import DEFAULT
 from app.models import Change, Group, GroupStatus, Meeting, MeetingStatus, OutboxMessage
 from app.readmodel.groups import group_index
-from app.readmodel.pages import status_words
+from app.readmodel.links import status_words
 
 # --- words ------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from feedgen.feed import FeedGenerator
 from sqlmodel import Session, col, select
 
 from app.delivery import announce, when
-from app.i18n.catalogs import N_, translator
+from app.i18n.catalogs import translator
 from app.i18n.languages import DEFAULT
 from app.models import Change, Group, text_in
 from app.readmodel import links
@@ -59,23 +59,11 @@ def _when_both(snapshot: dict[str, Any], lang: str) -> str:
     return f"{geneva} ({utc})" if utc else geneva
 
 
-# A group's statuses as people read them (app.models.GroupStatus), marked for translation.
-STATUS_WORDS = {
-    "proposed": N_("Proposed"),
-    "to_be_kicked_off": N_("To be kicked off"),
-    "ongoing": N_("Ongoing"),
-    "to_be_published": N_("To be published"),
-    "completed": N_("Completed"),
-    "closed": N_("Closed"),
-}
-
-
 def _status(value: Any, lang: str) -> str:
     _ = translator(lang)
     if not value:
         return _("Not stated")
-    word = STATUS_WORDS.get(str(value))
-    return _(word) if word else str(value).replace("_", " ").capitalize()
+    return links.status_words(str(value), lang)
 
 
 def _changes(session: Session) -> Iterator[Change]:

@@ -14,11 +14,6 @@ from app.models import Meeting
 from app.timezone import zones
 
 
-def human_day(day: dt.date, lang: str = DEFAULT) -> str:
-    """ "Thursday 4 March 2027", "jeudi 4 mars 2027", ... whatever the server's locale."""
-    return weekday_date(day, lang)
-
-
 def when_text(
     day: dt.date,
     start: dt.time | None,
@@ -30,11 +25,11 @@ def when_text(
     meeting was written in; "Thursday 4 March 2027 (all day)" without times."""
     _ = translator(lang)
     if start is None or end is None:
-        return _("%(day)s (all day)") % {"day": human_day(day, lang)}
+        return _("%(day)s (all day)") % {"day": weekday_date(day, lang)}
     begin = zones.local(zones.to_utc(day, start, zone))
     finish = zones.local(zones.to_utc(day, end, zone))
     return _("%(day)s, %(start)s-%(end)s Geneva time") % {
-        "day": human_day(begin.date(), lang),
+        "day": weekday_date(begin.date(), lang),
         "start": f"{begin:%H:%M}",
         "end": f"{finish:%H:%M}",
     }
@@ -54,7 +49,7 @@ def utc_when_text(
     finish = zones.to_utc(day, end, zone).astimezone(dt.UTC)
     _ = translator(lang)
     return _("%(day)s, %(start)s-%(end)s UTC") % {
-        "day": human_day(begin.date(), lang),
+        "day": weekday_date(begin.date(), lang),
         "start": f"{begin:%H:%M}",
         "end": f"{finish:%H:%M}",
     }

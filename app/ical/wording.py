@@ -50,11 +50,6 @@ class FeedContext:
         return self if lang == self.lang else dataclasses.replace(self, lang=lang)
 
 
-def human_date(day: dt.date, lang: str = DEFAULT) -> str:
-    """'4 December 2026', '4 décembre 2026', ...: month names never follow the server's locale."""
-    return long_date(day, lang)
-
-
 def meeting_title(meeting: Meeting, lang: str = DEFAULT) -> str | None:
     """The meeting's own title for a reader of `lang`: its translation, else the English title
     (None when neither is given)."""
@@ -87,7 +82,7 @@ def time_lines(meeting: Meeting, lang: str = DEFAULT) -> list[str]:
     """What DESCRIPTION says of when: the wall clock in its zone, and in UTC."""
     _ = translator(lang)
     if meeting.start_time is None or meeting.end_time is None:
-        date = human_date(meeting.date, lang)
+        date = long_date(meeting.date, lang)
         return [_("Date: %(date)s (all day; the plan gives no time)") % {"date": date}]
     zone_name = meeting.timezone
     start_utc, end_utc = meeting.start_utc, meeting.end_utc
@@ -105,7 +100,7 @@ def time_lines(meeting: Meeting, lang: str = DEFAULT) -> list[str]:
     return [
         local
         % {
-            "date": human_date(meeting.date, lang),
+            "date": long_date(meeting.date, lang),
             "start": f"{meeting.start_time:%H:%M}",
             "end": f"{meeting.end_time:%H:%M}",
             "zone": zone_label,
@@ -116,6 +111,6 @@ def time_lines(meeting: Meeting, lang: str = DEFAULT) -> list[str]:
         % {
             "start": f"{start_utc.hour:02d}:{start_utc.minute:02d}",
             "end": f"{end_utc.hour:02d}:{end_utc.minute:02d}",
-            "date": human_date(start_utc.date(), lang),
+            "date": long_date(start_utc.date(), lang),
         },
     ]

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from app.core.words import N_
+from app.i18n import catalogs
 from app.i18n.languages import DEFAULT
 from app.readmodel.groups import GroupInfo, name_in, short_in
+
+# A status as people say it: "To be kicked off" for to_be_kicked_off (app.readmodel.links).
+STATUS_WORDS = {
+    "proposed": N_("Proposed"),
+    "to_be_kicked_off": N_("To be kicked off"),
+    "ongoing": N_("Ongoing"),
+    "to_be_published": N_("To be published"),
+    "completed": N_("Completed"),
+    "closed": N_("Closed"),
+    "confirmed": N_("Confirmed"),
+    "tentative": N_("Tentative"),
+    "cancelled": N_("Cancelled"),
+}
 
 
 def status_label(status: str) -> str:
     """How pages name a status: "To be kicked off" for to_be_kicked_off."""
     return status.replace("_", " ").capitalize()
+
+
+def status_words(status: str, lang: str = DEFAULT) -> str:
+    """A group's or a meeting's status in words, in `lang`."""
+    words = STATUS_WORDS.get(status)
+    return catalogs.translator(lang)(words) if words else status_label(status)
 
 
 def meeting_page_url(base_url: str, slug: str, uid: str) -> str:

@@ -14,29 +14,16 @@ from urllib.parse import quote
 from sqlmodel import Session
 
 from app import crud
-from app.core.words import N_
 from app.i18n import catalogs
 from app.i18n.dates import weekday_date
 from app.i18n.languages import DEFAULT
 from app.ical.wording import default_title
 from app.models import GroupPublic, Meeting, MeetingPublic, MeetingStatus, Texts, text_in
 from app.readmodel.groups import GroupInfo
-from app.readmodel.links import calendar_label, feed_url, in_language, webcal
+from app.readmodel.links import calendar_label, feed_url, in_language, status_words, webcal
 from app.readmodel.public import group_public, meeting_public
 from app.timezone import zones
 
-# A status as people say it: "To be kicked off" for to_be_kicked_off (app.readmodel.links).
-STATUS_WORDS = {
-    "proposed": N_("Proposed"),
-    "to_be_kicked_off": N_("To be kicked off"),
-    "ongoing": N_("Ongoing"),
-    "to_be_published": N_("To be published"),
-    "completed": N_("Completed"),
-    "closed": N_("Closed"),
-    "confirmed": N_("Confirmed"),
-    "tentative": N_("Tentative"),
-    "cancelled": N_("Cancelled"),
-}
 DASH = "\N{EN DASH}"
 INDEX_NEXT = 2
 INDEX_RECENT = 3
@@ -63,12 +50,6 @@ def label_in(info: GroupInfo, lang: str) -> Shown:
     group = info.group
     found = text_in(group.translations, "name", lang, group.name)[1]
     return Shown(calendar_label(info, found), found)
-
-
-def status_words(status: str, lang: str = DEFAULT) -> str:
-    """A group's or a meeting's status in words, in `lang`."""
-    words = STATUS_WORDS.get(status)
-    return catalogs.translator(lang)(words) if words else status.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)
