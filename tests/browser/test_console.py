@@ -299,7 +299,9 @@ def test_sign_in_and_a_meeting_by_keyboard_alone(
     try:
         page, watch = open_page(context)
         page.goto(f"{console}/admin/login")
-        # The username field has the focus on arrival; Tab goes on to the password, Enter sends.
+        # The username field has the focus on arrival (autofocus, which Chromium may apply a
+        # moment after load on a busy machine); Tab goes on to the password, Enter sends.
+        page.wait_for_function("document.activeElement?.id === 'username'")
         page.keyboard.type(NAME)
         page.keyboard.press("Tab")
         page.keyboard.type(PASSWORD)
